@@ -1,0 +1,251 @@
+"""Training student heads on the transfer set: the losses, one head, many heads at once.
+
+Introduced in chapter 3 (``Method``, ``METHODS``, ``fit_head``) and chapter 4
+(``FusedHeads``, ``fit_fused_heads``).
+
+Every method sees the same targets: a ``(n, 11)`` array whose first ten
+columns are the teacher's logits and whose last column is the true label, so
+one training loop serves every loss.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from typing import Callable
+
+import keras
+import numpy as np
+from keras import ops
+
+from book.data import NUM_CLASSES
+from book.models import student_head
+from book.teacher import ADADELTA_LR, TransferSet
+
+STUDENT_BATCH = 32  # Keras' default, which the original's notebook used
+STUDENT_DROPOUT = 0.2
+
+
+def targets(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Pack teacher logits and true labels into the ``(n, 11)`` target array."""
+    return np.concatenate([logits, labels[:, None].astype(logits.dtype)], axis=1)
+
+
+def _unpack(y_true, y_pred):
+    """Teacher logits and one-hot labels, broadcastable against ``y_pred``.
+
+    ``y_pred`` is ``(batch, 10)`` for one head or ``(batch, heads, 10)`` for fused heads.
+    """
+    teacher_logits = y_true[:, :NUM_CLASSES]
+    one_hot = ops.one_hot(ops.cast(y_true[:, NUM_CLASSES], "int32"), NUM_CLASSES)
+    if len(y_pred.shape) == 3:
+        teacher_logits, one_hot = teacher_logits[:, None, :], one_hot[:, None, :]
+    return teacher_logits, one_hot
+
+
+def _per_head_sum(per_example):
+    """Sum over heads (if any), so each head's gradient is that of its own loss."""
+    return ops.sum(per_example, axis=-1) if len(per_example.shape) == 2 else per_example
+
+
+def mse_logits_loss(y_true, y_pred):
+    """Logit regression (Ba & Caruana 2014): mean squared error to the teacher's logits."""
+    teacher_logits, _ = _unpack(y_true, y_pred)
+    return _per_head_sum(ops.mean(ops.square(y_pred - teacher_logits), axis=-1))
+
+
+def hard_label_loss(y_true, y_pred):
+    """The no-teacher control: cross-entropy with the true labels."""
+    _, one_hot = _unpack(y_true, y_pred)
+    return _per_head_sum(-ops.sum(one_hot * ops.log_softmax(y_pred, axis=-1), axis=-1))
+
+
+@dataclasses.dataclass(frozen=True)
+class Method:
+    name: str
+    label: str  # for tables and legends
+    loss: Callable
+
+
+METHODS = {
+    m.name: m
+    for m in (
+        Method("mse", "MSE on teacher logits", mse_logits_loss),
+        Method("hard", "hard labels (no teacher)", hard_label_loss),
+    )
+}
+
+
+def accuracy(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Accuracy of ``(n, 10)`` or ``(n, heads, 10)`` logits; one value per head."""
+    predictions = np.argmax(logits, axis=-1)
+    if predictions.ndim == 2:
+        labels = labels[:, None]
+    return (predictions == labels).mean(axis=0)
+
+
+def _compile(model: keras.Model, method: Method, jit_compile="auto") -> None:
+    model.compile(
+        optimizer=keras.optimizers.Adadelta(learning_rate=ADADELTA_LR),
+        loss=method.loss,
+        jit_compile=jit_compile,
+    )
+
+
+@dataclasses.dataclass
+class HeadResult:
+    model: keras.Model
+    history: dict
+    test_accuracy: float
+    seconds: float
+
+
+def fit_head(
+    hidden: int, method: Method, transfer: TransferSet, seed: int, epochs: int, verbose: int = 0
+) -> HeadResult:
+    """Train one ``student_head(hidden)`` the plain Keras way (the original's loop)."""
+    keras.utils.set_random_seed(seed)
+    model = student_head(hidden, transfer.train_features.shape[1], STUDENT_DROPOUT)
+    _compile(model, method)
+    start = time.perf_counter()
+    history = model.fit(
+        transfer.train_features,
+        targets(transfer.train_logits, transfer.train_labels),
+        batch_size=STUDENT_BATCH,
+        epochs=epochs,
+        verbose=verbose,
+    )
+    seconds = time.perf_counter() - start
+    test_logits = model.predict(transfer.test_features, batch_size=4096, verbose=0)
+    return HeadResult(
+        model, history.history, float(accuracy(test_logits, transfer.test_labels)), seconds
+    )
+
+
+def glorot_uniform_limit(fan_in: int, fan_out: int) -> float:
+    return math.sqrt(6.0 / (fan_in + fan_out))
+
+
+@keras.saving.register_keras_serializable(package="book")
+class FusedHeads(keras.layers.Layer):
+    """Many independent student heads as one layer: output ``(batch, heads, 10)``.
+
+    The hidden layers of all heads are one ``(features, sum(hidden))`` matmul;
+    the output layers are one block-diagonal ``(sum(hidden), heads * 10)``
+    matmul whose off-diagonal blocks are masked to zero. Each block is
+    initialised exactly as ``student_head`` initialises its own layers (Glorot
+    uniform with that head's fan-in and fan-out, zero biases), heads share no
+    parameter, and the loss is a sum of per-head losses. With an elementwise
+    optimizer such as Adadelta every head therefore gets the same updates it
+    would get if trained alone on the same batches -- at the cost of one
+    large matmul instead of many small ones.
+    """
+
+    def __init__(self, hidden_sizes, seed=0, dropout=STUDENT_DROPOUT, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden_sizes = tuple(int(k) for k in hidden_sizes)
+        self.seed = int(seed)
+        self.rate = dropout
+        self.dropout = keras.layers.Dropout(dropout, seed=self.seed)
+
+    def head_slices(self):
+        """Per head: its columns of the hidden layer and of the output layer."""
+        starts = np.cumsum((0,) + self.hidden_sizes)
+        return [
+            (slice(a, b), slice(NUM_CLASSES * i, NUM_CLASSES * (i + 1)))
+            for i, (a, b) in enumerate(zip(starts[:-1], starts[1:]))
+        ]
+
+    def build(self, input_shape):
+        d, total = input_shape[-1], sum(self.hidden_sizes)
+        out = NUM_CLASSES * len(self.hidden_sizes)
+        rng = np.random.default_rng(self.seed)
+        kernel1 = np.zeros((d, total), "float32")
+        kernel2 = np.zeros((total, out), "float32")
+        mask = np.zeros((total, out), "float32")
+        for k, (cols, outs) in zip(self.hidden_sizes, self.head_slices()):
+            kernel1[:, cols] = rng.uniform(-1, 1, (d, k)) * glorot_uniform_limit(d, k)
+            kernel2[cols, outs] = rng.uniform(-1, 1, (k, NUM_CLASSES)) * glorot_uniform_limit(k, NUM_CLASSES)
+            mask[cols, outs] = 1.0
+
+        def weight(name, value):
+            return self.add_weight(
+                shape=value.shape, name=name, initializer=keras.initializers.Constant(value)
+            )
+
+        self.kernel1 = weight("hidden_kernel", kernel1)
+        self.bias1 = weight("hidden_bias", np.zeros(total, "float32"))
+        self.kernel2 = weight("output_kernel", kernel2)
+        self.bias2 = weight("output_bias", np.zeros(out, "float32"))
+        # Masked entries get zero gradient, so Adadelta leaves them at zero.
+        self.block_mask = ops.convert_to_tensor(mask)
+
+    def call(self, features, training=None):
+        hidden = ops.relu(ops.matmul(features, self.kernel1) + self.bias1)
+        hidden = self.dropout(hidden, training=training)
+        logits = ops.matmul(hidden, self.kernel2 * self.block_mask) + self.bias2
+        return ops.reshape(logits, (-1, len(self.hidden_sizes), NUM_CLASSES))
+
+    def split(self) -> list[keras.Model]:
+        """Each head as a plain ``student_head`` model carrying this layer's weights."""
+        kernel1, bias1, kernel2, bias2 = (
+            ops.convert_to_numpy(w) for w in (self.kernel1, self.bias1, self.kernel2, self.bias2)
+        )
+        heads = []
+        for k, (cols, outs) in zip(self.hidden_sizes, self.head_slices()):
+            head = student_head(k, kernel1.shape[0], self.rate)
+            head.get_layer("hidden").set_weights([kernel1[:, cols], bias1[cols]])
+            head.get_layer("logits").set_weights([kernel2[cols, outs], bias2[outs]])
+            heads.append(head)
+        return heads
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "hidden_sizes": self.hidden_sizes,
+            "seed": self.seed,
+            "dropout": self.rate,
+        }
+
+
+def fused_model(hidden_sizes, feature_dim: int, seed: int, dropout: float = STUDENT_DROPOUT):
+    features = keras.Input((feature_dim,), name="teacher_features")
+    heads = FusedHeads(hidden_sizes, seed=seed, dropout=dropout, name="heads")
+    return keras.Model(features, heads(features), name="fused_heads")
+
+
+def fit_fused_heads(
+    hidden_sizes,
+    method: Method,
+    transfer: TransferSet,
+    seed: int,
+    epochs: int,
+    callbacks=(),
+    backup_dir=None,
+) -> tuple[np.ndarray, float]:
+    """Train one head per hidden size together; return test accuracies and seconds.
+
+    ``seed`` fixes the initial weights, the batch order and the dropout masks.
+    With ``backup_dir``, Keras' ``BackupAndRestore`` saves the run at the end
+    of every epoch and an interrupted run resumes from its last full epoch
+    (the batch order after a resume then differs from an uninterrupted run's).
+    """
+    keras.utils.set_random_seed(seed)
+    model = fused_model(hidden_sizes, transfer.train_features.shape[1], seed)
+    _compile(model, method)
+    callbacks = list(callbacks)
+    if backup_dir is not None:
+        callbacks.append(keras.callbacks.BackupAndRestore(str(backup_dir)))
+    start = time.perf_counter()
+    model.fit(
+        transfer.train_features,
+        targets(transfer.train_logits, transfer.train_labels),
+        batch_size=STUDENT_BATCH,
+        epochs=epochs,
+        verbose=0,
+        callbacks=callbacks,
+    )
+    seconds = time.perf_counter() - start
+    test_logits = model.predict(transfer.test_features, batch_size=4096, verbose=0)
+    return accuracy(test_logits, transfer.test_labels), seconds

@@ -1,0 +1,116 @@
+"""The hidden-size sweep: every (method, k, seed) student head, resumable.
+
+Introduced in chapter 4. A *group* is one (method, seed): all hidden sizes of
+a group train together as ``FusedHeads`` (see ``book.distill``), and its
+rows are saved as soon as it finishes. A sweep started again skips every
+saved group, and resumes a group interrupted mid-training from its last
+finished epoch.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import keras
+import pandas as pd
+from tqdm import tqdm
+
+from book import distill
+from book.cache import ROOT, artifacts_dir, atomic_path, settings_key
+from book.models import compression_rate, student_params
+from book.profile import Profile
+from book.teacher import TransferSet, teacher_settings
+
+def results_path(profile: Profile) -> Path:
+    """The tidy results table: committed under ``results/`` for the full profile only."""
+    if profile.name == "full":
+        return ROOT / "results" / "sweep.csv"
+    return artifacts_dir(profile.name) / "results" / "sweep.csv"
+
+
+def points_dir(profile: Profile) -> Path:
+    key = settings_key(
+        dict(
+            teacher=teacher_settings(profile),
+            test_size=profile.test_size,
+            epochs=profile.student_epochs,
+            batch_size=distill.STUDENT_BATCH,
+            hidden_sizes=profile.sweep_hidden_sizes,
+            v=1,
+        )
+    )
+    return artifacts_dir(profile.name) / f"sweep-{key}"
+
+
+class _EpochBar(keras.callbacks.Callback):
+    def __init__(self, bar):
+        super().__init__()
+        self.bar = bar
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.bar.update(1)
+
+
+def _group_rows(method, seed, hidden_sizes, accuracies, seconds, feature_dim) -> pd.DataFrame:
+    params = [student_params(k, feature_dim) for k in hidden_sizes]
+    return pd.DataFrame(
+        dict(
+            method=method,
+            k=hidden_sizes,
+            seed=seed,
+            params=params,
+            compression_rate=[compression_rate(p) for p in params],
+            test_accuracy=accuracies,
+            # One fused run trains the whole group; this is its wall time.
+            group_train_seconds=seconds,
+        )
+    )
+
+
+def run_sweep(
+    transfer: TransferSet, profile: Profile, methods=("mse", "hard"), progress: bool = True
+) -> pd.DataFrame:
+    """Train every missing (method, seed) group; return the tidy table of all of them.
+
+    The table is also written to ``results_path(profile)``.
+    """
+    where = points_dir(profile)
+    hidden_sizes = list(profile.sweep_hidden_sizes)
+    epochs = profile.student_epochs
+    groups = [(m, s) for m in methods for s in profile.sweep_seeds]
+
+    def group_file(method, seed):
+        return where / f"{method}-seed{seed}.csv"
+
+    todo = [g for g in groups if not group_file(*g).exists()]
+    bar = tqdm(
+        total=len(groups) * epochs,
+        initial=(len(groups) - len(todo)) * epochs,
+        desc=f"sweep ({len(groups)} groups x {epochs} epochs)",
+        unit="epoch",
+        file=sys.stderr,
+        mininterval=30,
+        ascii=True,
+        disable=not progress,
+    )
+    with bar:
+        for method, seed in todo:
+            accuracies, seconds = distill.fit_fused_heads(
+                hidden_sizes,
+                distill.METHODS[method],
+                transfer,
+                seed,
+                epochs,
+                callbacks=[_EpochBar(bar)],
+                backup_dir=where / f".backup-{method}-seed{seed}",
+            )
+            rows = _group_rows(
+                method, seed, hidden_sizes, accuracies, seconds, transfer.train_features.shape[1]
+            )
+            with atomic_path(group_file(method, seed)) as tmp:
+                rows.to_csv(tmp, index=False)
+    table = pd.concat([pd.read_csv(group_file(*g)) for g in groups], ignore_index=True)
+    with atomic_path(results_path(profile)) as tmp:
+        table.to_csv(tmp, index=False)
+    return table
