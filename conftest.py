@@ -6,3 +6,9 @@ Set here, before any test or notebook kernel starts, so nbval's kernels inherit 
 import os
 
 os.environ.setdefault("BOOK_PROFILE", "smoke")
+
+
+def pytest_collectstart(collector):
+    """nbval: don't compare what notebooks print to stderr (library logs, progress bars)."""
+    if collector.fspath and collector.fspath.ext == ".ipynb":
+        collector.skip_compare += ("stderr",)

@@ -4,7 +4,7 @@ Introduced in chapter 4. A *group* is one (method, seed): all hidden sizes of
 a group train together as ``FusedHeads`` (see ``book.distill``), and its
 rows are saved as soon as it finishes. A sweep started again skips every
 saved group, and resumes a group interrupted mid-training from its last
-finished epoch.
+finished epoch (the group's checkpoint is deleted when it finishes).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import keras
 import pandas as pd
 from tqdm import tqdm
 
@@ -41,15 +40,6 @@ def points_dir(profile: Profile) -> Path:
         )
     )
     return artifacts_dir(profile.name) / f"sweep-{key}"
-
-
-class _EpochBar(keras.callbacks.Callback):
-    def __init__(self, bar):
-        super().__init__()
-        self.bar = bar
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.bar.update(1)
 
 
 def _group_rows(method, seed, hidden_sizes, accuracies, seconds, feature_dim) -> pd.DataFrame:
@@ -102,8 +92,8 @@ def run_sweep(
                 transfer,
                 seed,
                 epochs,
-                callbacks=[_EpochBar(bar)],
-                backup_dir=where / f".backup-{method}-seed{seed}",
+                on_epoch_end=lambda epoch: bar.update(1),
+                checkpoint=where / f".running-{method}-seed{seed}.npz",
             )
             rows = _group_rows(
                 method, seed, hidden_sizes, accuracies, seconds, transfer.train_features.shape[1]

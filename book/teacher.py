@@ -46,7 +46,9 @@ class TrainedTeacher:
     path: Path
 
 
-def train_teacher(data: Mnist, profile: Profile) -> tuple[keras.Model, dict]:
+def train_teacher(
+    data: Mnist, epochs: int, learning_rate: float = ADADELTA_LR, verbose: int = 2
+) -> tuple[keras.Model, dict]:
     """Train ``teacher_model()`` with the original's recipe; one log line per epoch.
 
     The test set is evaluated after each epoch only to draw learning curves;
@@ -55,7 +57,7 @@ def train_teacher(data: Mnist, profile: Profile) -> tuple[keras.Model, dict]:
     keras.utils.set_random_seed(TEACHER_SEED)
     model = teacher_model()
     model.compile(
-        optimizer=keras.optimizers.Adadelta(learning_rate=ADADELTA_LR),
+        optimizer=keras.optimizers.Adadelta(learning_rate=learning_rate),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
@@ -63,9 +65,9 @@ def train_teacher(data: Mnist, profile: Profile) -> tuple[keras.Model, dict]:
         data.x_train,
         data.y_train,
         batch_size=TEACHER_BATCH,
-        epochs=profile.teacher_epochs,
+        epochs=epochs,
         validation_data=(data.x_test, data.y_test),
-        verbose=2,
+        verbose=verbose,
     )
     return model, {k: [float(v) for v in vs] for k, vs in history.history.items()}
 
@@ -76,7 +78,7 @@ def teacher(profile: Profile, data: Mnist | None = None) -> TrainedTeacher:
     history_path = path.with_suffix(".history.json")
 
     def compute():
-        return train_teacher(data or load_mnist(profile), profile)
+        return train_teacher(data or load_mnist(profile), profile.teacher_epochs)
 
     def save(value, tmp):
         model, history = value
@@ -102,15 +104,19 @@ class TransferSet:
     test_labels: np.ndarray
 
 
-def extract(model: keras.Model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Features and logits of ``images``, in inference mode (dropout off)."""
-    taps = keras.Model(
+def taps(model: keras.Model) -> keras.Model:
+    """The teacher with two outputs: its Flatten features and its pre-softmax logits."""
+    return keras.Model(
         model.input, [model.get_layer(FEATURE_LAYER).output, model.get_layer(LOGIT_LAYER).output]
     )
+
+
+def extract(model: keras.Model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Features and logits of ``images``, in inference mode (dropout off)."""
     # predict() runs with training=False: dropout is the identity, so every
     # image gets the same, deterministic targets. (The original extracted with
     # the learning phase set to 1, i.e. with dropout on.)
-    features, logits = taps.predict(images, batch_size=1024, verbose=0)
+    features, logits = taps(model).predict(images, batch_size=1024, verbose=0)
     return features, logits
 
 

@@ -2,6 +2,7 @@ import keras
 import numpy as np
 import pytest
 
+from book import distill
 from book.distill import (
     METHODS,
     accuracy,
@@ -41,18 +42,55 @@ def test_accuracy_per_head():
     np.testing.assert_allclose(accuracy(logits, np.array([1, 5])), [1.0, 0.5])
 
 
-def test_fused_heads_train_exactly_like_separate_heads(tiny_transfer):
-    """The sweep's speed trick changes nothing: same init and batches -> same weights."""
+@pytest.mark.parametrize("method", ["mse", "hard"])
+def test_fused_heads_train_exactly_like_separate_keras_heads(tiny_transfer, method, monkeypatch):
+    """The sweep's speed tricks change nothing: same init and batches -> same weights.
+
+    Fused training (one model, TF's fused Adadelta kernel) against each head
+    trained alone by ``model.fit`` with Keras' Adadelta, from the same
+    initial weights, in the same batch order, without dropout.
+    """
     t = tiny_transfer
-    y = targets(t.train_logits, t.train_labels)
-    fused = fused_model([1, 3, 4], feature_dim=20, seed=5, dropout=0.0)
-    separate = fused.get_layer("heads").split()  # same initial weights, as plain student heads
-    for model in [fused, *separate]:
-        model.compile(optimizer=keras.optimizers.Adadelta(learning_rate=1.0), loss=METHODS["mse"].loss)
-        model.fit(t.train_features, y, batch_size=32, epochs=2, shuffle=False, verbose=0)
-    for trained_in_fused, trained_alone in zip(fused.get_layer("heads").split(), separate):
-        for a, b in zip(trained_in_fused.get_weights(), trained_alone.get_weights()):
-            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    sizes = [1, 3, 4]
+    built = []
+    real_fused_model = distill.fused_model
+
+    def keep(*args, **kwargs):
+        built.append(real_fused_model(*args, **kwargs))
+        initial.extend(built[-1].get_layer("heads").split())
+        return built[-1]
+
+    initial = []
+    monkeypatch.setattr(distill, "fused_model", keep)
+    distill.fit_fused_heads(sizes, METHODS[method], t, seed=5, epochs=2, dropout=0.0, shuffle=False)
+    for alone, trained_in_fused in zip(initial, built[0].get_layer("heads").split()):
+        alone.compile(optimizer=keras.optimizers.Adadelta(learning_rate=1.0), loss=METHODS[method].loss)
+        alone.fit(t.train_features, targets(t.train_logits, t.train_labels), batch_size=32,
+                  epochs=2, shuffle=False, verbose=0)
+        for a, b in zip(trained_in_fused.get_weights(), alone.get_weights()):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_interrupted_fused_run_resumes_exactly(tiny_transfer, tmp_path):
+    """Killed after an epoch and started again, a run ends where an uninterrupted one does."""
+    t = tiny_transfer
+    checkpoint = tmp_path / "run.npz"
+    uninterrupted, _ = distill.fit_fused_heads([2, 5], METHODS["mse"], t, seed=1, epochs=3)
+
+    def die_after_first_epoch(epoch):
+        if epoch == 0:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        distill.fit_fused_heads([2, 5], METHODS["mse"], t, seed=1, epochs=3,
+                                on_epoch_end=die_after_first_epoch, checkpoint=checkpoint)
+    assert checkpoint.exists()
+    epochs_run = []
+    resumed, _ = distill.fit_fused_heads([2, 5], METHODS["mse"], t, seed=1, epochs=3,
+                                         on_epoch_end=epochs_run.append, checkpoint=checkpoint)
+    assert epochs_run == [1, 2]
+    np.testing.assert_array_equal(resumed, uninterrupted)
+    assert not checkpoint.exists()
 
 
 def test_fused_init_matches_glorot_limits():

@@ -1,0 +1,21 @@
+"""Every chapter's MyST source and its executed .ipynb hold the same cells."""
+
+from pathlib import Path
+
+import jupytext
+import pytest
+from jupytext.compare import compare_notebooks
+
+CHAPTERS = sorted((Path(__file__).parent.parent / "chapters").glob("[0-9][0-9]_*.md"))
+
+
+def test_there_are_chapters():
+    assert len(CHAPTERS) >= 3
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.stem)
+def test_md_and_ipynb_agree(md):
+    ipynb = md.with_suffix(".ipynb")
+    assert ipynb.is_file(), f"{md.name} has no paired {ipynb.name}: run python -m book.execute {md.stem}"
+    # Raises, naming the first differing cell, when sources, types or tags differ.
+    compare_notebooks(jupytext.read(md), jupytext.read(ipynb), fmt="md:myst")
