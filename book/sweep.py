@@ -16,16 +16,15 @@ import pandas as pd
 from tqdm import tqdm
 
 from book import distill
-from book.cache import ROOT, artifacts_dir, atomic_path, settings_key
+from book.cache import artifacts_dir, atomic_path, settings_key
 from book.models import compression_rate, student_params
 from book.profile import Profile
+from book.results import results_dir
 from book.teacher import TransferSet, teacher_settings
 
 def results_path(profile: Profile) -> Path:
     """The tidy results table: committed under ``results/`` for the full profile only."""
-    if profile.name == "full":
-        return ROOT / "results" / "sweep.csv"
-    return artifacts_dir(profile.name) / "results" / "sweep.csv"
+    return results_dir(profile) / "sweep.csv"
 
 
 def points_dir(profile: Profile) -> Path:
