@@ -1,6 +1,6 @@
 """Re-execute chapters and write their outputs into the paired ``.ipynb``.
 
-    python -m book.execute                 # every chapter, in order, full profile
+    python -m book.execute                 # every chapter in order, then the intro; full profile
     python -m book.execute 03_distillation # one chapter (name or path)
 
 Each chapter's MyST ``.md`` is the source: it is read with jupytext, run by
@@ -13,6 +13,7 @@ everywhere else (default ``full``, the published one).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 import time
@@ -25,31 +26,56 @@ from nbclient import NotebookClient
 from book.cache import ROOT
 from book.profile import current_profile
 
-CHAPTERS = ROOT / "chapters"
 TIMEOUT_S = 3 * 3600  # per cell: the full sweep runs in one cell
 
 
+def notebook_sources() -> list[Path]:
+    """Every notebook of the book, in execution order: the chapters, then the
+    intro (whose results table reads what the chapters wrote)."""
+    return [*sorted((ROOT / "chapters").glob("[0-9][0-9]_*.md")), ROOT / "intro.md"]
+
+
 def chapter_paths(names) -> list[Path]:
-    """All chapters in order, or the named ones (``03_distillation``, ``chapters/03_distillation.md``)."""
-    if not names:
-        return sorted(CHAPTERS.glob("[0-9][0-9]_*.md"))
-    paths = []
-    for name in names:
-        path = CHAPTERS / f"{Path(name).stem}.md"
-        if not path.is_file():
-            raise SystemExit(f"no chapter {name!r}: expected one of "
-                             f"{[p.stem for p in sorted(CHAPTERS.glob('[0-9][0-9]_*.md'))]}")
-        paths.append(path)
-    return paths
+    """All notebooks, or the named ones (``03_distillation``, ``chapters/03_distillation.md``, ``intro``)."""
+    known = {p.stem: p for p in notebook_sources()}
+    unknown = [n for n in names if Path(n).stem not in known]
+    if unknown:
+        raise SystemExit(f"no chapter {unknown}: expected some of {list(known)}")
+    return [known[Path(n).stem] for n in names] or list(known.values())
+
+
+def fingerprint(md_path: Path) -> str:
+    """A hash of everything that produced a notebook's outputs: the ``book/``
+    sources, the notebook's own source, and the pinned requirements."""
+    parts = sorted((ROOT / "book").glob("*.py")) + [md_path, ROOT / "requirements.txt"]
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.relative_to(ROOT).as_posix().encode() + b"\0" + part.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def recorded_fingerprint(md_path: Path) -> str | None:
+    """The fingerprint stored in the executed ``.ipynb`` (None if it has none)."""
+    ipynb = md_path.with_suffix(".ipynb")
+    if not ipynb.is_file():
+        return None
+    return nbformat.read(ipynb, as_version=4).metadata.get("book", {}).get("fingerprint")
+
+
+def stale_notebooks() -> list[Path]:
+    """Notebooks whose committed outputs were not produced by the current code."""
+    return [p for p in notebook_sources() if recorded_fingerprint(p) != fingerprint(p)]
 
 
 def execute(md_path: Path) -> float:
     """Run one chapter and write ``<chapter>.ipynb``; return the wall time in seconds."""
     notebook = jupytext.read(md_path)
+    stamp = dict(fingerprint=fingerprint(md_path), profile=current_profile().name)
     start = time.perf_counter()
     NotebookClient(notebook, timeout=TIMEOUT_S, kernel_name="python3",
                    resources={"metadata": {"path": str(md_path.parent)}}).execute()
     seconds = time.perf_counter() - start
+    notebook.metadata["book"] = dict(stamp, seconds=round(seconds, 1))
     ipynb = md_path.with_suffix(".ipynb")
     tmp = ipynb.with_name(f".{ipynb.name}.tmp")
     nbformat.write(notebook, tmp)
@@ -60,7 +86,14 @@ def execute(md_path: Path) -> float:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("chapters", nargs="*", help="chapter names (default: all)")
+    parser.add_argument("--stale", action="store_true",
+                        help="execute only the notebooks whose fingerprint does not match the code")
     args = parser.parse_args(argv)
+    if args.stale:
+        args.chapters = [p.stem for p in stale_notebooks()]
+        if not args.chapters:
+            print("every notebook is up to date")
+            return
     print(f"profile: {current_profile().name}", flush=True)
     total = 0.0
     for path in chapter_paths(args.chapters):

@@ -1,12 +1,12 @@
 """Every chapter's MyST source and its executed .ipynb hold the same cells."""
 
-from pathlib import Path
-
 import jupytext
 import pytest
 from jupytext.compare import compare_notebooks
 
-CHAPTERS = sorted((Path(__file__).parent.parent / "chapters").glob("[0-9][0-9]_*.md"))
+from book.execute import notebook_sources
+
+CHAPTERS = notebook_sources()
 
 
 def test_there_are_chapters():

@@ -1,0 +1,124 @@
+"""The published book, built and opened in a real browser (headless Chromium).
+
+The fixture builds the HTML from the committed notebooks exactly as the
+README does, with warnings as errors. Then, for the intro and every chapter:
+no console errors, every image decodes, every internal link resolves, the
+page's main heading is the chapter's title. A screenshot of each page is saved
+under ``_build/screenshots/``. Needs Debian's ``chromium`` (``.ci/run``
+installs it); Playwright drives it, and never downloads a browser of its own.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+
+from book.execute import notebook_sources
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "_build"
+HTML = BUILD / "html"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PAGES = {p.stem: p.relative_to(ROOT).with_suffix(".html").as_posix() for p in notebook_sources()}
+
+
+def title_of(md: Path) -> str:
+    """The first level-1 heading of a MyST source."""
+    return next(line[2:].strip() for line in md.read_text().splitlines() if line.startswith("# "))
+
+
+@pytest.fixture(scope="module")
+def site():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium package (.ci/run does)")
+    build = subprocess.run(
+        [Path(sys.executable).parent / "jupyter-book", "build", str(ROOT), "-W", "-n", "--keep-going"],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert build.returncode == 0, f"jupyter-book build failed:\n{build.stdout[-4000:]}\n{build.stderr[-4000:]}"
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(QuietHandler, directory=str(HTML))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser(site):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page(site, browser, name):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = []
+
+    def on_console(msg):
+        source = msg.location.get("url", "")
+        # This machine is offline: a CDN script (MathJax) cannot load here, which
+        # says nothing about the page. The browser's own favicon probe neither.
+        offline_cdn = source and not source.startswith(site)
+        if msg.type == "error" and not offline_cdn and not source.endswith("/favicon.ico"):
+            errors.append(f"{msg.text} ({source})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    url = f"{site}/{PAGES[name]}"
+    response = page.goto(url, wait_until="networkidle")
+    assert response and response.ok, f"{PAGES[name]}: HTTP {response and response.status}"
+
+    (BUILD / "screenshots").mkdir(exist_ok=True)
+    page.screenshot(path=str(BUILD / "screenshots" / f"{name}.png"), full_page=True)
+
+    assert not errors, f"{PAGES[name]}: console errors {errors}"
+
+    heading = page.locator("main h1").first.inner_text().strip().rstrip("#").strip()
+    md = next(p for p in notebook_sources() if p.stem == name)
+    assert heading == title_of(md), f"{PAGES[name]}: main heading {heading!r}, expected {title_of(md)!r}"
+
+    images = page.eval_on_selector_all(
+        "main img", "imgs => imgs.map(i => [i.getAttribute('src'), i.complete, i.naturalWidth, i.naturalHeight])"
+    )
+    broken = [src for src, complete, w, h in images if not (complete and w > 0 and h > 0)]
+    assert not broken, f"{PAGES[name]}: images that did not decode: {broken}"
+    if name[:2].isdigit():
+        assert images, f"{PAGES[name]}: a chapter page without a single figure"
+
+    hrefs = page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)")
+    here = Path(HTML / PAGES[name])
+    missing = []
+    for href in hrefs:
+        parsed = urlparse(href)
+        if not href.startswith(site):
+            continue  # external: not ours to check offline
+        target = HTML / unquote(parsed.path).lstrip("/")
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.is_file():
+            missing.append(href)
+        elif parsed.fragment and target == here:
+            if page.locator(f"[id='{unquote(parsed.fragment)}']").count() == 0:
+                missing.append(href)
+    assert not missing, f"{PAGES[name]}: internal links that do not resolve: {missing}"
+    page.close()
