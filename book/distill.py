@@ -1,7 +1,7 @@
 """Training student heads on the transfer set: the losses, one head, many heads at once.
 
-Introduced in chapter 3 (``Method``, ``METHODS``, ``fit_head``) and chapter 4
-(``FusedHeads``, ``fit_fused_heads``).
+Introduced in chapter 3 (``Method``, ``METHODS``, ``fit_head``), chapter 4
+(``kd_loss``, ``kd_method``) and chapter 5 (``FusedHeads``, ``fit_fused_heads``).
 
 Every method sees the same targets: a ``(n, 11)`` array whose first ten
 columns are the teacher's logits and whose last column is the true label, so
@@ -63,6 +63,29 @@ def hard_label_loss(y_true, y_pred):
     return _per_head_sum(-ops.sum(one_hot * ops.log_softmax(y_pred, axis=-1), axis=-1))
 
 
+def kd_loss(temperature, alpha):
+    """Hinton et al.'s distillation loss, for one head or one setting per fused head:
+
+    ``(1 - alpha) * T**2 * KL(softmax(z / T) || softmax(s / T)) + alpha * CE(y, softmax(s))``
+
+    with teacher logits z, student logits s and true label y. The T**2 keeps the
+    soft term's gradients on the same scale whatever T (paper, section 2).
+    ``temperature`` and ``alpha`` are scalars or sequences with one value per head.
+    """
+    t = np.asarray(temperature, "float32")[..., None]  # broadcasts over classes (and heads)
+    a = np.asarray(alpha, "float32")
+
+    def loss(y_true, y_pred):
+        teacher_logits, one_hot = _unpack(y_true, y_pred)
+        log_teacher = ops.log_softmax(teacher_logits / t, axis=-1)
+        log_student = ops.log_softmax(y_pred / t, axis=-1)
+        kl = ops.sum(ops.exp(log_teacher) * (log_teacher - log_student), axis=-1)
+        hard = -ops.sum(one_hot * ops.log_softmax(y_pred, axis=-1), axis=-1)
+        return _per_head_sum((1 - a) * t[..., 0] ** 2 * kl + a * hard)
+
+    return loss
+
+
 @dataclasses.dataclass(frozen=True)
 class Method:
     name: str
@@ -77,6 +100,15 @@ METHODS = {
         Method("hard", "hard labels (no teacher)", hard_label_loss),
     )
 }
+
+
+def kd_method(temperature: float, alpha: float) -> Method:
+    """Temperature distillation with one (T, alpha) setting (chapter 4)."""
+    return Method(
+        f"kd-T{temperature:g}-a{alpha:g}",
+        f"KD at T = {temperature:g}, α = {alpha:g}",
+        kd_loss(temperature, alpha),
+    )
 
 
 def accuracy(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import sys
 import time
@@ -46,10 +47,15 @@ def chapter_paths(names) -> list[Path]:
 
 def fingerprint(md_path: Path) -> str:
     """A hash of everything that produced a notebook's outputs: the ``book/``
-    sources, the notebook's own source, and the pinned requirements."""
-    parts = sorted((ROOT / "book").glob("*.py")) + [md_path, ROOT / "requirements.txt"]
-    digest = hashlib.sha256()
-    for part in parts:
+    sources, the notebook's code cells (with their tags; prose produces no
+    output), and the pinned requirements."""
+    code = [
+        (cell.source, cell.metadata.get("tags", []))
+        for cell in jupytext.read(md_path).cells
+        if cell.cell_type == "code"
+    ]
+    digest = hashlib.sha256(json.dumps(code).encode())
+    for part in [*sorted((ROOT / "book").glob("*.py")), ROOT / "requirements.txt"]:
         digest.update(part.relative_to(ROOT).as_posix().encode() + b"\0" + part.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 

@@ -1,8 +1,8 @@
 """Figures of the book. Each function draws on a new figure and returns its axes.
 
 Introduced where first used: digits, history and confusion in chapter 1;
-soft targets and class similarity in chapter 2; the sweep in chapter 4;
-s(f) and the frontier in chapter 5.
+soft targets and class similarity in chapter 2; the sweep in chapter 5;
+s(f) and the frontier in chapter 6.
 """
 
 from __future__ import annotations
@@ -151,3 +151,16 @@ def plot_frontier(table: pd.DataFrame, method_labels: dict):
     ax.set(xscale="log", xlabel="parameters", ylabel="test accuracy")
     ax.legend()
     return ax
+
+
+def plot_kd_grid(grid: pd.DataFrame):
+    """Held-out accuracy (mean over seeds) for every (T, alpha), one panel per hidden size."""
+    sizes = sorted(grid.k.unique())
+    fig, axes = plt.subplots(1, len(sizes), figsize=(4.2 * len(sizes), 3.4), sharey=True)
+    for ax, k in zip(np.atleast_1d(axes), sizes):
+        means = grid[grid.k == k].pivot_table(index="alpha", columns="temperature",
+                                              values="holdout_accuracy", aggfunc="mean")
+        sns.heatmap(means, annot=True, fmt=".3f", cmap="viridis", cbar=False, ax=ax)
+        ax.set(title=f"k = {k}", xlabel="temperature T", ylabel="α (weight of hard labels)")
+    fig.tight_layout()
+    return axes

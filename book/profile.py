@@ -26,7 +26,7 @@ class Profile:
     sweep_seeds: tuple[int, ...]
 
 
-# The published sweep sizes (chapter 4): the original's k = 2..7 and more on
+# The published sweep sizes (chapter 5): the original's k = 2..7 and more on
 # both sides, up to the teacher's own 128 hidden units.
 SWEEP_HIDDEN_SIZES = (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 20, 32, 64, 128)
 

@@ -61,7 +61,7 @@ def headline_table() -> pd.DataFrame:
         ):
             for _, r in row.iterrows():
                 rows.append((
-                    f"student {label} (k = {r.k}), {METHODS[m].label}, {r['count']} seeds (ch. 4)",
+                    f"student {label} (k = {r.k}), {METHODS[m].label}, {r['count']} seeds (ch. 5)",
                     r.params, f"{r['mean']:.4f} ± {r['std']:.4f}",
                 ))
     table = pd.DataFrame(rows, columns=["model", "parameters", "test accuracy"])

@@ -1,6 +1,6 @@
 """The hidden-size sweep: every (method, k, seed) student head, resumable.
 
-Introduced in chapter 4. A *group* is one (method, seed): all hidden sizes of
+Introduced in chapter 5. A *group* is one (method, seed): all hidden sizes of
 a group train together as ``FusedHeads`` (see ``book.distill``), and its
 rows are saved as soon as it finishes. A sweep started again skips every
 saved group, and resumes a group interrupted mid-training from its last
@@ -10,6 +10,7 @@ finished epoch (the group's checkpoint is deleted when it finishes).
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -58,7 +59,7 @@ def _group_rows(method, seed, hidden_sizes, accuracies, seconds, feature_dim) ->
 
 
 def run_sweep(
-    transfer: TransferSet, profile: Profile, methods=("mse", "hard"), progress: bool = True
+    transfer: TransferSet, profile: Profile, methods: Sequence[distill.Method], progress: bool = True
 ) -> pd.DataFrame:
     """Train every missing (method, seed) group; return the tidy table of all of them.
 
@@ -67,7 +68,8 @@ def run_sweep(
     where = points_dir(profile)
     hidden_sizes = list(profile.sweep_hidden_sizes)
     epochs = profile.student_epochs
-    groups = [(m, s) for m in methods for s in profile.sweep_seeds]
+    groups = [(m.name, s) for m in methods for s in profile.sweep_seeds]
+    by_name = {m.name: m for m in methods}
 
     def group_file(method, seed):
         return where / f"{method}-seed{seed}.csv"
@@ -87,7 +89,7 @@ def run_sweep(
         for method, seed in todo:
             accuracies, seconds = distill.fit_fused_heads(
                 hidden_sizes,
-                distill.METHODS[method],
+                by_name[method],
                 transfer,
                 seed,
                 epochs,
@@ -100,6 +102,15 @@ def run_sweep(
             with atomic_path(group_file(method, seed)) as tmp:
                 rows.to_csv(tmp, index=False)
     table = pd.concat([pd.read_csv(group_file(*g)) for g in groups], ignore_index=True)
+    table.insert(1, "method_label", table.method.map({m.name: m.label for m in methods}))
     with atomic_path(results_path(profile)) as tmp:
         table.to_csv(tmp, index=False)
     return table
+
+
+def sweep_methods(transfer: TransferSet, profile: Profile) -> list[distill.Method]:
+    """The book's three training methods: logit regression, the no-teacher
+    control, and temperature distillation at the setting chapter 4 chose."""
+    from book.temperature import chosen_kd_method
+
+    return [distill.METHODS["mse"], distill.METHODS["hard"], chosen_kd_method(transfer, profile)]

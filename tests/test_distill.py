@@ -8,6 +8,7 @@ from book.distill import (
     accuracy,
     fused_model,
     hard_label_loss,
+    kd_loss,
     mse_logits_loss,
     targets,
 )
@@ -101,3 +102,40 @@ def test_fused_init_matches_glorot_limits():
     assert np.abs(kernel1[:, :2]).max() > 0.9 * np.sqrt(6 / (9216 + 2))
     kernel2 = np.asarray(layer.kernel2)
     assert np.all(kernel2[:2, 10:] == 0) and np.all(kernel2[2:, :10] == 0)  # block diagonal
+
+
+def test_kd_loss_by_hand_at_t1():
+    teacher = np.array([[2.0, 0.0] + [-1.0] * 8], "float32")
+    student = np.array([[0.5, 0.5] + [0.0] * 8], "float32")
+    y_true = targets(teacher, np.array([0]))
+    q = np.exp(teacher) / np.exp(teacher).sum()
+    p = np.exp(student) / np.exp(student).sum()
+    kl = np.sum(q * np.log(q / p))
+    ce = -np.log(p[0, 0])
+    assert float(kd_loss(1.0, 0.0)(y_true, student)[0]) == pytest.approx(kl, rel=1e-5)
+    assert float(kd_loss(1.0, 0.5)(y_true, student)[0]) == pytest.approx(0.5 * kl + 0.5 * ce, rel=1e-5)
+
+
+def test_kd_loss_at_high_temperature_is_mse_on_centred_logits():
+    """Paper, section 2.1: as T grows, T^2 KL -> (1 / 2N) sum((s - mean s) - (z - mean z))^2."""
+    rng = np.random.default_rng(3)
+    teacher = rng.normal(size=(5, 10)).astype("float32")
+    student = (rng.normal(size=(5, 10)) + 7.0).astype("float32")  # a shift changes nothing
+    y_true = targets(teacher, np.zeros(5, "int64"))
+    centred = lambda z: z - z.mean(axis=1, keepdims=True)  # noqa: E731
+    limit = np.sum((centred(student) - centred(teacher)) ** 2, axis=1) / (2 * 10)
+    np.testing.assert_allclose(np.asarray(kd_loss(200.0, 0.0)(y_true, student)), limit, rtol=2e-2)
+    # and the approximation tightens as T grows
+    err = lambda t: np.abs(np.asarray(kd_loss(t, 0.0)(y_true, student)) - limit).max()  # noqa: E731
+    assert err(200.0) < err(20.0) < err(5.0)
+
+
+def test_kd_loss_per_head_settings():
+    """A fused model's heads can each have their own (T, alpha)."""
+    rng = np.random.default_rng(4)
+    y_true = targets(rng.normal(size=(3, 10)).astype("float32"), np.array([1, 2, 3]))
+    heads = rng.normal(size=(3, 2, 10)).astype("float32")
+    fused = np.asarray(kd_loss([1.0, 4.0], [0.0, 0.5])(y_true, heads))
+    separate = np.asarray(kd_loss(1.0, 0.0)(y_true, heads[:, 0])) + np.asarray(
+        kd_loss(4.0, 0.5)(y_true, heads[:, 1]))
+    np.testing.assert_allclose(fused, separate, rtol=1e-5)

@@ -1,7 +1,7 @@
 """Published outputs come from the published code.
 
 Each executed notebook records a fingerprint of the ``book/`` sources, its own
-source and the pinned requirements (``book.execute``). A notebook whose
+code cells and the pinned requirements (``book.execute``). A notebook whose
 fingerprint does not match the current files, or that was executed in
 another profile than ``full``, is stale.
 """
@@ -42,6 +42,11 @@ def test_fingerprint_sees_a_change_in_book(tmp_path, monkeypatch):
     copy.write_bytes(md.read_bytes())
     monkeypatch.setattr(ex, "ROOT", fake_root)
     assert ex.fingerprint(copy) == before
+    copy.write_text(md.read_text() + "\nA new paragraph of prose.\n")
+    assert ex.fingerprint(copy) == before  # prose produces no output
+    copy.write_text(md.read_text() + "\n```{code-cell} ipython3\n1 + 1\n```\n")
+    assert ex.fingerprint(copy) != before
+    copy.write_bytes(md.read_bytes())
     (fake_root / "book" / "models.py").write_text("# edited\n", "utf-8")
     assert ex.fingerprint(copy) != before
     assert recorded_fingerprint(fake_root / "chapters" / "nope.md") is None
