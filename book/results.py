@@ -34,37 +34,72 @@ def published(name: str) -> dict:
     return json.loads((PUBLISHED / f"{name}.json").read_text())
 
 
-def headline_table() -> pd.DataFrame:
-    """The intro's results table, built from the published results files."""
-    from book import original
-    from book.distill import METHODS
-    from book.frontier import smallest_size
+def _sweep_stats() -> pd.DataFrame:
+    """Mean, standard deviation and count of test accuracy per (method, k) of the published sweep."""
+    sweep = pd.read_csv(PUBLISHED / "sweep.csv")
+    return sweep.groupby(["method", "method_label", "k", "params"], as_index=False, sort=False) \
+        .test_accuracy.agg(["mean", "std", "count"])
+
+
+def _with_compression(table: pd.DataFrame) -> pd.DataFrame:
     from book.models import compression_rate
 
-    teacher = published("teacher")
-    k6 = published("student_k6")
-    sweep = pd.read_csv(PUBLISHED / "sweep.csv")
+    table = table.copy()
+    table.insert(list(table.columns).index("parameters") + 1, "compression",
+                 [f"{compression_rate(p):.2f}x" for p in table.parameters])
+    table["parameters"] = table.parameters.map("{:,}".format)
+    return table
+
+
+def headline_table() -> pd.DataFrame:
+    """The headline results (intro and README), built from the published results files."""
+    from book import original
+    from book.frontier import smallest_size
+
+    teacher, k6 = published("teacher"), published("student_k6")
+    labels = {m: label for m, label in _sweep_stats()[["method", "method_label"]].drop_duplicates().values}
     rows = [
         ("teacher CNN (ch. 1)", teacher["params"], f"{teacher['test_accuracy']:.4f}"),
         ("original's student, k = 6 (quoted)", k6["params"], f"{original.STUDENT_K6_ACCURACY:.4f}"),
     ]
     rows += [
-        (f"student k = 6, {METHODS[m].label}, one seed (ch. 3)", k6["params"], f"{acc:.4f}")
+        (f"student k = 6, {labels[m]}, one seed (ch. 3)", k6["params"], f"{acc:.4f}")
         for m, acc in k6["test_accuracy"].items()
     ]
-    stats = sweep.groupby(["method", "k", "params"], as_index=False).test_accuracy.agg(["mean", "std", "count"])
-    for m in sweep.method.unique():
+    stats = _sweep_stats()
+    for m, label in labels.items():
         of_method = stats[stats.method == m]
-        for label, row in (
-            ("k = 6", of_method[of_method.k == 6]),
-            ("smallest k with mean >= 0.95", of_method[of_method.params == smallest_size(of_method, 0.95, acc="mean")]),
-        ):
-            for _, r in row.iterrows():
-                rows.append((
-                    f"student {label} (k = {r.k}), {METHODS[m].label}, {r['count']} seeds (ch. 5)",
-                    r.params, f"{r['mean']:.4f} ± {r['std']:.4f}",
-                ))
+        smallest = smallest_size(of_method, 0.95, acc="mean")
+        for _, r in of_method[(of_method.k == 6) | (of_method.params == smallest)].iterrows():
+            note = ", the smallest with mean ≥ 0.95" if r.params == smallest else ""
+            rows.append((f"student k = {r.k}{note}, {label}, {r['count']} seeds (ch. 5)",
+                         r.params, f"{r['mean']:.4f} ± {r['std']:.4f}"))
     table = pd.DataFrame(rows, columns=["model", "parameters", "test accuracy"])
-    table["compression"] = [f"{compression_rate(p):.2f}x" for p in table.parameters]
-    table["parameters"] = table.parameters.map("{:,}".format)
-    return table.set_index("model")[["parameters", "compression", "test accuracy"]]
+    return _with_compression(table).set_index("model")
+
+
+def best_per_rate_table() -> pd.DataFrame:
+    """For every student size of the sweep, the method with the best mean test accuracy."""
+    stats = _sweep_stats()
+    best = stats.loc[stats.groupby("k")["mean"].idxmax()].sort_values("params")
+    table = pd.DataFrame(dict(
+        k=best.k.values, parameters=best.params.values, best_method=best.method_label.values,
+        test_accuracy=[f"{m:.4f} ± {s:.4f}" for m, s in zip(best["mean"], best["std"])],
+    ))
+    return _with_compression(table).set_index("k")
+
+
+README = ROOT / "README.md"
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def readme_with_results(text: str) -> str:
+    """``text`` (the README) with the block between the markers replaced by the headline table."""
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{START}\n{headline_table().to_markdown()}\n{END}{tail}"
+
+
+if __name__ == "__main__":
+    # python -m book.results: refresh the README's results table from results/.
+    README.write_text(readme_with_results(README.read_text()))
