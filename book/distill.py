@@ -278,6 +278,7 @@ def fit_fused_heads(
     With ``checkpoint`` (a file path), the state after every epoch is saved
     there atomically -- weights, optimizer slots, dropout RNG, epoch -- and a
     run started again resumes from it exactly; the file is removed at the end.
+    The seconds returned are the training time of all epochs, resumed or not.
     """
     import tensorflow as tf  # only here: the fused step uses TF's own kernels
 
@@ -306,12 +307,13 @@ def fit_fused_heads(
                     lr=ADADELTA_LR, rho=ADADELTA_RHO, epsilon=ADADELTA_EPSILON, grad=g,
                 )
 
-    first_epoch = 0
+    first_epoch, seconds_before = 0, 0.0  # training time spent before an interruption
     if checkpoint is not None and Path(checkpoint).exists():
         with np.load(checkpoint) as saved:
             for i, variable in enumerate(state):
                 variable.assign(saved[f"v{i}"])
             first_epoch = int(saved["epoch"])
+            seconds_before = float(saved.get("seconds", 0.0))
     rng = np.random.default_rng(seed)
     orders = [rng.permutation(n) if shuffle else np.arange(n) for _ in range(epochs)]
     start_time = time.perf_counter()
@@ -319,10 +321,11 @@ def fit_fused_heads(
         train_epoch(tf.constant(orders[epoch]))
         if checkpoint is not None:
             with atomic_path(checkpoint) as tmp:
-                np.savez(tmp, epoch=epoch + 1, **{f"v{i}": v.numpy() for i, v in enumerate(state)})
+                np.savez(tmp, epoch=epoch + 1, seconds=seconds_before + time.perf_counter() - start_time,
+                         **{f"v{i}": v.numpy() for i, v in enumerate(state)})
         if on_epoch_end is not None:
             on_epoch_end(epoch)
-    seconds = time.perf_counter() - start_time
+    seconds = seconds_before + time.perf_counter() - start_time
     test_logits = model.predict(transfer.test_features, batch_size=4096, verbose=0)
     if checkpoint is not None:
         Path(checkpoint).unlink(missing_ok=True)
