@@ -72,9 +72,10 @@ def plot_soft_targets(logits: np.ndarray, temperatures, title=None):
         ax.bar(np.arange(10) + i * width, softmax(logits, t), width, label=f"T = {t}")
     ax.set(yscale="log", xlabel="class", ylabel="probability", xticks=np.arange(10) + 0.4,
            xticklabels=range(10), ylim=(1e-12, 1.5))
-    ax.legend(ncol=len(temperatures), fontsize="small", loc="lower right")
+    ax.legend(ncol=len(temperatures), fontsize="small", loc="lower center", bbox_to_anchor=(0.5, 1.0),
+              frameon=False)
     if title:
-        ax.set_title(title)
+        ax.set_title(title, pad=28)
     return ax
 
 

@@ -23,6 +23,7 @@ from book.profile import Profile
 from book.results import results_dir
 from book.teacher import TransferSet, teacher_settings
 
+
 def results_path(profile: Profile) -> Path:
     """The tidy results table: committed under ``results/`` for the full profile only."""
     return results_dir(profile) / "sweep.csv"
