@@ -24,6 +24,8 @@ class Profile:
     student_epochs: int
     sweep_hidden_sizes: tuple[int, ...]
     sweep_seeds: tuple[int, ...]
+    cnn_epochs: int  # chapter 7's CNN students
+    cnn_widths: tuple[int, ...]
 
 
 # The published sweep sizes (chapter 5): the original's k = 2..7 and more on
@@ -39,6 +41,8 @@ PROFILES = {
         student_epochs=40,
         sweep_hidden_sizes=SWEEP_HIDDEN_SIZES,
         sweep_seeds=(0, 1, 2),
+        cnn_epochs=10,
+        cnn_widths=(2, 4, 8, 12, 16),
     ),
     "smoke": Profile(
         name="smoke",
@@ -48,6 +52,8 @@ PROFILES = {
         student_epochs=1,
         sweep_hidden_sizes=(2, 6, 16),
         sweep_seeds=(0, 1),
+        cnn_epochs=1,
+        cnn_widths=(2, 16),
     ),
 }
 

@@ -111,6 +111,11 @@ def taps(model: keras.Model) -> keras.Model:
     )
 
 
+def logits_model(model: keras.Model) -> keras.Model:
+    """The teacher without its softmax: what ``keras.distillation`` expects (chapter 7)."""
+    return keras.Model(model.input, model.get_layer(LOGIT_LAYER).output, name="teacher_logits")
+
+
 def extract(model: keras.Model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Features and logits of ``images``, in inference mode (dropout off)."""
     # predict() runs with training=False: dropout is the identity, so every

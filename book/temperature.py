@@ -25,10 +25,14 @@ GRID_HIDDEN_SIZES = (2, 4, 6)
 HOLDOUT = 5000  # the last 5,000 training images; 10% of the smoke profile's
 
 
+def holdout_cut(n_train: int) -> int:
+    """Where the held-out tail of the training set starts (chapter 7 reuses it)."""
+    return n_train - min(HOLDOUT, n_train // 10)
+
+
 def holdout_split(transfer: TransferSet) -> TransferSet:
     """Train on all but the last images of the training set; score on those."""
-    n = len(transfer.train_labels)
-    cut = n - min(HOLDOUT, n // 10)
+    cut = holdout_cut(len(transfer.train_labels))
     return TransferSet(
         transfer.train_features[:cut], transfer.train_logits[:cut], transfer.train_labels[:cut],
         transfer.train_features[cut:], transfer.train_logits[cut:], transfer.train_labels[cut:],

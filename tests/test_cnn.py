@@ -1,0 +1,157 @@
+import dataclasses
+
+import keras
+import numpy as np
+import pytest
+
+from book import cnn
+from book.data import Mnist
+from book.distill import targets
+from book.models import teacher_model
+from book.profile import PROFILES
+from book.teacher import logits_model
+
+KD = cnn.KdSetting(temperature=4.0, alpha=0.1)
+
+
+@pytest.mark.parametrize("width", [1, 2, 5, 8, 16])
+def test_student_parameter_formula(width):
+    assert cnn.cnn_student(width).count_params() == 63 * width**2 + 335 * width + 10
+
+
+def test_size_table_of_the_published_widths():
+    table = cnn.size_table((2, 16))
+    assert table.params.tolist() == [932, 21_498]
+    assert table.times_smaller[16] == 55.8  # >= 50x fewer parameters than the teacher
+
+
+T = 4.0
+
+
+@pytest.fixture
+def logit_pair():
+    rng = np.random.default_rng(0)
+    return tuple(rng.normal(size=(8, 10)).astype("float32") for _ in range(2))
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
+
+
+def test_logits_distillation_is_t_squared_kl(logit_pair):
+    teacher, student = logit_pair
+    p, q = _softmax(teacher / T), _softmax(student / T)
+    kl = np.mean(np.sum(p * np.log(p / q), axis=1))
+    assert float(cnn.logits_distillation(T).compute_loss(teacher, student)) == pytest.approx(T**2 * kl, rel=1e-5)
+
+
+def test_logits_distillation_pitfalls_of_the_pinned_keras(logit_pair):
+    """What chapter 7 warns about. If these fail after a Keras upgrade, the
+    workaround in ``cnn.logits_distillation`` (and the chapter's warning) may go."""
+    teacher, student = logit_pair
+    # Any loss but a KLDivergence instance: logits divided by T, no T**2.
+    mse = keras.distillation.LogitsDistillation(T, loss="mean_squared_error")
+    plain_mse = np.mean((teacher - student) ** 2)
+    assert float(mse.compute_loss(teacher, student)) == pytest.approx(plain_mse / T**2, rel=1e-5)
+    # The default loss="kl_divergence" takes that path too: KL of the clipped scaled logits.
+    clip = lambda z: np.clip(z / T, 1e-7, 1)  # noqa: E731
+    on_logits = np.mean(np.sum(clip(teacher) * np.log(clip(teacher) / clip(student)), axis=1))
+    default = keras.distillation.LogitsDistillation(T)
+    assert float(default.compute_loss(teacher, student)) == pytest.approx(on_logits, rel=1e-4)
+
+
+def test_cached_logit_route_takes_the_same_step_as_distiller():
+    """Training on cached teacher logits is the Distiller's training, not an approximation."""
+    rng = np.random.default_rng(0)
+    images = rng.uniform(size=(64, 28, 28, 1)).astype("float32")
+    labels = rng.integers(0, 10, size=64)
+    keras.utils.set_random_seed(1)
+    teacher = teacher_model()  # untrained is fine: only its logits matter
+    cached_logits = logits_model(teacher).predict(images, verbose=0)
+
+    keras.utils.set_random_seed(2)
+    by_distiller = cnn.distiller(teacher, cnn.cnn_student(2), KD, epochs=1, n_images=64)
+    by_distiller.fit(images, labels, batch_size=32, epochs=1, shuffle=False, verbose=0)
+
+    keras.utils.set_random_seed(2)
+    by_cache = cnn.cnn_student(2)
+    by_cache.compile(optimizer=cnn._optimizer(1, 64), loss=cnn.distillation_loss(KD))
+    by_cache.fit(images, targets(cached_logits, labels), batch_size=32, epochs=1, shuffle=False, verbose=0)
+
+    for a, b in zip(by_distiller.student.get_weights(), by_cache.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    assert not np.allclose(by_cache.get_weights()[0], cnn.cnn_student(2).get_weights()[0])  # it trained
+
+
+def test_unknown_method_is_named():
+    with pytest.raises(ValueError, match="'kd'"):
+        cnn.train_student(2, "kd", 0, None, None, None, 1, KD)
+
+
+def test_raise_bias_moves_only_that_digit():
+    logits = np.zeros((2, 10), "float32")
+    raised = cnn.raise_bias(logits, 3, 2.5)
+    assert raised[:, 3].tolist() == [2.5, 2.5] and np.all(np.delete(raised, 3, axis=1) == 0)
+
+
+def test_best_offset_is_the_smallest_that_maximises_accuracy():
+    # Two 3s whose logit for 3 trails the winner by 1.2 and 2.2; a 5 that raises above 3.2 break.
+    logits = np.zeros((3, 10), "float32")
+    logits[0, [3, 8]] = [0, 1.2]
+    logits[1, [3, 8]] = [0, 2.2]
+    logits[2, [3, 5]] = [0, 3.2]
+    labels = np.array([3, 3, 5])
+    assert cnn.best_offset(logits, labels, 3, offsets=np.arange(0, 5, 0.5)) == 2.5
+
+
+@pytest.fixture
+def tiny(tmp_path, monkeypatch):
+    monkeypatch.setenv("BOOK_ARTIFACTS", str(tmp_path))
+    rng = np.random.default_rng(0)
+    data = Mnist(rng.uniform(size=(40, 28, 28, 1)).astype("float32"), np.arange(40) % 10,
+                 rng.uniform(size=(20, 28, 28, 1)).astype("float32"), np.arange(20) % 10)
+    profile = dataclasses.replace(PROFILES["smoke"], name="test", cnn_epochs=1, cnn_widths=(1, 2),
+                                  sweep_seeds=(0, 1))
+    return profile, data, rng.normal(size=(40, 10)).astype("float32")
+
+
+def test_interrupted_runs_resume_without_redoing(tiny, monkeypatch):
+    profile, data, logits = tiny
+    trained, die_at = [], [3]
+    real_train = cnn.train_student
+
+    def train_then_maybe_die(width, method, seed, *args):
+        if len(trained) in die_at:
+            raise KeyboardInterrupt  # killed during the fourth run
+        trained.append((method, width, seed))
+        return real_train(width, method, seed, *args)
+
+    monkeypatch.setattr(cnn, "train_student", train_then_maybe_die)
+    with pytest.raises(KeyboardInterrupt):
+        cnn.run_students(profile, data, logits, KD)
+    saved = sorted(p.name for p in cnn._runs_dir(profile, "cnn", KD).iterdir())
+    assert saved == ["distilled-1-0.json", "distilled-1-1.json", "distilled-2-0.json"]  # nothing half-written
+
+    trained.clear()
+    die_at.clear()
+    table = cnn.run_students(profile, data, logits, KD)
+    assert trained == [("distilled", 2, 1), ("scratch", 1, 0), ("scratch", 1, 1), ("scratch", 2, 0),
+                       ("scratch", 2, 1)]
+    assert len(table) == 8 and table.params.tolist()[:2] == [408, 408]
+
+
+def test_omitted_digit_never_trains_on_it(tiny, monkeypatch):
+    profile, data, logits = tiny
+    seen = []
+    real_train = cnn.train_student
+
+    def spy(width, method, seed, images, labels, *args):
+        seen.append(labels)
+        return real_train(width, method, seed, images, labels, *args)
+
+    monkeypatch.setattr(cnn, "train_student", spy)
+    table = cnn.omitted_digit(profile, data, logits, KD, width=1)
+    assert all(cnn.OMITTED_DIGIT not in labels for labels in seen)
+    assert len(seen) == 4 and set(table.test_digit_images) == {2}
+    assert (table.digit_errors_before <= table.test_errors_before).all()
