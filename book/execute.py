@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -24,7 +23,7 @@ import jupytext
 import nbformat
 from nbclient import NotebookClient
 
-from book.cache import ROOT
+from book.cache import ROOT, atomic_path
 from book.profile import current_profile
 
 TIMEOUT_S = 3 * 3600  # per cell: the full sweep runs in one cell
@@ -82,10 +81,8 @@ def execute(md_path: Path) -> float:
                    resources={"metadata": {"path": str(md_path.parent)}}).execute()
     seconds = time.perf_counter() - start
     notebook.metadata["book"] = dict(stamp, seconds=round(seconds, 1))
-    ipynb = md_path.with_suffix(".ipynb")
-    tmp = ipynb.with_name(f".{ipynb.name}.tmp")
-    nbformat.write(notebook, tmp)
-    os.replace(tmp, ipynb)  # a failed or interrupted run keeps the previous outputs
+    with atomic_path(md_path.with_suffix(".ipynb")) as tmp:  # a failed run keeps the old outputs
+        nbformat.write(notebook, tmp)
     return seconds
 
 

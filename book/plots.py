@@ -2,7 +2,7 @@
 
 Introduced where first used: digits, history and confusion in chapter 1;
 soft targets and class similarity in chapter 2; the sweep in chapter 5;
-s(f) and the frontier in chapter 6.
+s(f) and the frontier in chapter 6; the CNN students in chapter 7.
 """
 
 from __future__ import annotations
@@ -165,3 +165,18 @@ def plot_kd_grid(grid: pd.DataFrame):
         ax.set(title=f"k = {k}", xlabel="temperature T", ylabel="α (weight of hard labels)")
     fig.tight_layout()
     return axes
+
+
+def plot_cnn_students(table: pd.DataFrame, teacher_accuracy: float, levels=(0.98, 0.99)):
+    """Test accuracy against parameters per training method: every seed a dot, the mean a line."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    sns.lineplot(data=table, x="params", y="test_accuracy", hue="method_label", estimator="mean",
+                 errorbar=None, marker="o", ax=ax)
+    sns.scatterplot(data=table, x="params", y="test_accuracy", hue="method_label", ax=ax, legend=False,
+                    alpha=0.45, s=18)
+    ax.axhline(teacher_accuracy, color="black", lw=1, label="teacher (1,199,882 parameters)")
+    for level in levels:
+        ax.axhline(level, color="grey", lw=0.8, ls=":")
+    ax.set(xscale="log", xlabel="student parameters", ylabel="test accuracy")
+    ax.legend(title=None)
+    return ax

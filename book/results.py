@@ -8,6 +8,7 @@ write to ``artifacts/<profile>/results/`` and never touch the published files.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +19,12 @@ from book.profile import Profile
 PUBLISHED = ROOT / "results"
 
 
+RESULTS_ENV = "BOOK_RESULTS"  # redirects what a run writes (the benchmark's cold run uses it)
+
+
 def results_dir(profile: Profile) -> Path:
+    if RESULTS_ENV in os.environ:
+        return Path(os.environ[RESULTS_ENV])
     return PUBLISHED if profile.name == "full" else artifacts_dir(profile.name) / "results"
 
 
@@ -34,10 +40,10 @@ def published(name: str) -> dict:
     return json.loads((PUBLISHED / f"{name}.json").read_text())
 
 
-def _sweep_stats() -> pd.DataFrame:
-    """Mean, standard deviation and count of test accuracy per (method, k) of the published sweep."""
-    sweep = pd.read_csv(PUBLISHED / "sweep.csv")
-    return sweep.groupby(["method", "method_label", "k", "params"], as_index=False, sort=False) \
+def _stats(name: str, size: str) -> pd.DataFrame:
+    """Mean, standard deviation and count of test accuracy per (method, size) of a published table."""
+    runs = pd.read_csv(PUBLISHED / f"{name}.csv")
+    return runs.groupby(["method", "method_label", size, "params"], as_index=False, sort=False) \
         .test_accuracy.agg(["mean", "std", "count"])
 
 
@@ -57,7 +63,8 @@ def headline_table() -> pd.DataFrame:
     from book.frontier import smallest_size
 
     teacher, k6 = published("teacher"), published("student_k6")
-    labels = {m: label for m, label in _sweep_stats()[["method", "method_label"]].drop_duplicates().values}
+    heads, cnns = _stats("sweep", "k"), _stats("cnn_students", "width")
+    labels = dict(heads[["method", "method_label"]].drop_duplicates().values)
     rows = [
         ("teacher CNN (ch. 1)", teacher["params"], f"{teacher['test_accuracy']:.4f}"),
         ("original's student, k = 6 (quoted)", k6["params"], f"{original.STUDENT_K6_ACCURACY:.4f}"),
@@ -66,27 +73,40 @@ def headline_table() -> pd.DataFrame:
         (f"student k = 6, {labels[m]}, one seed (ch. 3)", k6["params"], f"{acc:.4f}")
         for m, acc in k6["test_accuracy"].items()
     ]
-    stats = _sweep_stats()
-    for m, label in labels.items():
-        of_method = stats[stats.method == m]
+
+    def mean_row(r, name, note, chapter):
+        return (f"{name}{note}, {r.method_label}, {r['count']} seeds ({chapter})", r.params,
+                f"{r['mean']:.4f} ± {r['std']:.4f}")
+
+    for m in labels:
+        of_method = heads[heads.method == m]
         smallest = smallest_size(of_method, 0.95, acc="mean")
         for _, r in of_method[(of_method.k == 6) | (of_method.params == smallest)].iterrows():
             note = ", the smallest with mean ≥ 0.95" if r.params == smallest else ""
-            rows.append((f"student k = {r.k}{note}, {label}, {r['count']} seeds (ch. 5)",
-                         r.params, f"{r['mean']:.4f} ± {r['std']:.4f}"))
+            rows.append(mean_row(r, f"student k = {r.k}", note, "ch. 5"))
+    for m in cnns.method.unique():
+        of_method = cnns[cnns.method == m]
+        for level in (0.98, 0.99):
+            smallest = smallest_size(of_method, level, acc="mean")
+            for _, r in of_method[of_method.params == smallest].iterrows():
+                rows.append(mean_row(r, f"CNN w = {r.width}", f", the smallest with mean ≥ {level}", "ch. 7"))
     table = pd.DataFrame(rows, columns=["model", "parameters", "test accuracy"])
     return _with_compression(table).set_index("model")
 
 
 def best_per_rate_table() -> pd.DataFrame:
-    """For every student size of the sweep, the method with the best mean test accuracy."""
-    stats = _sweep_stats()
-    best = stats.loc[stats.groupby("k")["mean"].idxmax()].sort_values("params")
+    """For every student size (heads of the sweep, CNN students), the training method with
+    the best mean test accuracy."""
+    heads, cnns = _stats("sweep", "k"), _stats("cnn_students", "width")
+    heads["student"] = [f"head, k = {k}" for k in heads.k]
+    cnns["student"] = [f"CNN, w = {w}" for w in cnns.width]
+    stats = pd.concat([heads, cnns], ignore_index=True)
+    best = stats.loc[stats.groupby("student")["mean"].idxmax()].sort_values("params")
     table = pd.DataFrame(dict(
-        k=best.k.values, parameters=best.params.values, best_method=best.method_label.values,
+        student=best.student.values, parameters=best.params.values, best_method=best.method_label.values,
         test_accuracy=[f"{m:.4f} ± {s:.4f}" for m, s in zip(best["mean"], best["std"])],
     ))
-    return _with_compression(table).set_index("k")
+    return _with_compression(table).set_index("student")
 
 
 README = ROOT / "README.md"

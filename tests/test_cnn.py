@@ -22,7 +22,7 @@ def test_student_parameter_formula(width):
 def test_size_table_of_the_published_widths():
     table = cnn.size_table((2, 16))
     assert table.params.tolist() == [932, 21_498]
-    assert table.times_smaller[16] == 55.8  # >= 50x fewer parameters than the teacher
+    assert table.compression_rate[16] == 55.8  # >= 50x fewer parameters than the teacher
 
 
 T = 4.0
@@ -139,6 +139,7 @@ def test_interrupted_runs_resume_without_redoing(tiny, monkeypatch):
     assert trained == [("distilled", 2, 1), ("scratch", 1, 0), ("scratch", 1, 1), ("scratch", 2, 0),
                        ("scratch", 2, 1)]
     assert len(table) == 8 and table.params.tolist()[:2] == [408, 408]
+    assert table.method_label.iloc[-1] == "CNN student, from scratch"
 
 
 def test_omitted_digit_never_trains_on_it(tiny, monkeypatch):
