@@ -234,15 +234,29 @@ def raise_bias(logits: np.ndarray, digit: int, offset: float) -> np.ndarray:
     return logits + offset * np.eye(NUM_CLASSES, dtype=logits.dtype)[digit]
 
 
+def bias_sweep(logits: np.ndarray, labels: np.ndarray, digit: int, offsets=BIAS_OFFSETS) -> pd.DataFrame:
+    """Accuracy, and errors on ``digit``, for every raise of ``digit``'s bias in ``offsets``."""
+    is_digit = labels == digit
+    wrong = np.stack([raise_bias(logits, digit, o).argmax(1) != labels for o in offsets])
+    return pd.DataFrame(dict(bias_raise=offsets, accuracy=1 - wrong.mean(1),
+                             errors=wrong.sum(1), digit_errors=wrong[:, is_digit].sum(1)))
+
+
 def best_offset(logits: np.ndarray, labels: np.ndarray, digit: int, offsets=BIAS_OFFSETS) -> float:
-    """The offset with the highest accuracy on (held-out) ``logits``; the smallest among ties."""
-    accuracies = [_accuracy(raise_bias(logits, digit, o), labels) for o in offsets]
-    return float(offsets[int(np.argmax(accuracies))])
+    """The raise with the highest accuracy on (held-out) ``logits``; the smallest among ties."""
+    sweep = bias_sweep(logits, labels, digit, offsets)
+    return float(sweep.bias_raise[sweep.accuracy.idxmax()])
+
+
+@dataclasses.dataclass(frozen=True)
+class OmittedDigit:
+    summary: pd.DataFrame  # one row per (method, seed): the chosen raise, test errors before and after
+    curves: pd.DataFrame  # per (method, seed, raise): held-out accuracy, test errors (for the figure)
 
 
 def omitted_digit(profile: Profile, data: Mnist, train_logits: np.ndarray, kd: KdSetting,
-                  width: int) -> pd.DataFrame:
-    """The paper's omitted-digit experiment, one row per (method, seed).
+                  width: int) -> OmittedDigit:
+    """The paper's omitted-digit experiment, over the profile's seeds.
 
     Students train on the training set minus its held-out tail and minus every
     ``OMITTED_DIGIT``. The bias raise is chosen on the held-out tail (which has
@@ -251,22 +265,28 @@ def omitted_digit(profile: Profile, data: Mnist, train_logits: np.ndarray, kd: K
     cut = holdout_cut(len(data.y_train))
     keep = data.y_train[:cut] != OMITTED_DIGIT
     images, labels, logits = data.x_train[:cut][keep], data.y_train[:cut][keep], train_logits[:cut][keep]
-    is_digit = data.y_test == OMITTED_DIGIT
 
     def train(method, seed):
         model = train_student(width, method, seed, images, labels, logits, profile.cnn_epochs, kd)
-        offset = best_offset(_logits(model, data.x_train[cut:]), data.y_train[cut:], OMITTED_DIGIT)
+        held_out = bias_sweep(_logits(model, data.x_train[cut:]), data.y_train[cut:], OMITTED_DIGIT)
+        test = bias_sweep(_logits(model, data.x_test), data.y_test, OMITTED_DIGIT)
+        chosen = int(held_out.accuracy.idxmax())  # the first maximum: the smallest best raise
         row = dict(method=method, seed=seed, width=width, train_images=len(images),
-                   test_digit_images=int(is_digit.sum()), bias_raise=offset)
-        test_logits = _logits(model, data.x_test)
-        for when, raise_by in (("before", 0.0), ("after", offset)):
-            wrong = raise_bias(test_logits, OMITTED_DIGIT, raise_by).argmax(1) != data.y_test
-            row[f"test_errors_{when}"] = int(wrong.sum())
-            row[f"digit_errors_{when}"] = int(wrong[is_digit].sum())
+                   test_digit_images=int((data.y_test == OMITTED_DIGIT).sum()),
+                   bias_raise=float(held_out.bias_raise[chosen]))
+        for when, at in (("before", 0), ("after", chosen)):
+            row[f"test_errors_{when}"] = int(test.errors[at])
+            row[f"digit_errors_{when}"] = int(test.digit_errors[at])
+        row["curve"] = dict(bias_raise=held_out.bias_raise.tolist(),
+                            heldout_accuracy=held_out.accuracy.tolist(),
+                            test_digit_errors=test.digit_errors.tolist())
         return row
 
     runs = [(m, s) for m in METHODS for s in profile.sweep_seeds]
-    table = pd.DataFrame(_cached_runs(_runs_dir(profile, f"omit{OMITTED_DIGIT}", kd), runs, train,
-                                      f"without the {OMITTED_DIGIT}s"))
-    _write_table(profile, "omitted_digit", table)
-    return table
+    saved = _cached_runs(_runs_dir(profile, f"omit{OMITTED_DIGIT}", kd), runs, train,
+                         f"without the {OMITTED_DIGIT}s")
+    summary = pd.DataFrame([{k: v for k, v in row.items() if k != "curve"} for row in saved])
+    curves = pd.concat([pd.DataFrame(row["curve"]).assign(method=row["method"], seed=row["seed"])
+                        for row in saved], ignore_index=True)
+    _write_table(profile, "omitted_digit", summary)
+    return OmittedDigit(summary, curves)

@@ -180,3 +180,21 @@ def plot_cnn_students(table: pd.DataFrame, teacher_accuracy: float, levels=(0.98
     ax.set(xscale="log", xlabel="student parameters", ylabel="test accuracy")
     ax.legend(title=None)
     return ax
+
+
+def plot_bias_raise(curves: pd.DataFrame, summary: pd.DataFrame, digit: int):
+    """Held-out accuracy and test errors on ``digit`` against the raise of its bias, per
+    method (mean over seeds), with each seed's held-out choice marked."""
+    fig, (held_ax, test_ax) = plt.subplots(1, 2, figsize=(11, 3.8), sharex=True)
+    sns.lineplot(data=curves, x="bias_raise", y="heldout_accuracy", hue="method", errorbar=None, ax=held_ax)
+    sns.lineplot(data=curves, x="bias_raise", y="test_digit_errors", hue="method", errorbar=None,
+                 ax=test_ax, legend=False)
+    for ax in (held_ax, test_ax):
+        for raise_by in summary.bias_raise:
+            ax.axvline(raise_by, color="grey", lw=0.8, ls=":")
+    held_ax.set(xlabel=f"raise of the {digit}'s bias", ylabel="held-out accuracy (chooses)",
+                title="held-out training images")
+    test_ax.set(xlabel=f"raise of the {digit}'s bias", ylabel=f"test {digit}s misclassified (reports)",
+                title="test set")
+    fig.tight_layout()
+    return held_ax, test_ax

@@ -95,6 +95,14 @@ def test_raise_bias_moves_only_that_digit():
     assert raised[:, 3].tolist() == [2.5, 2.5] and np.all(np.delete(raised, 3, axis=1) == 0)
 
 
+def test_bias_sweep_counts_errors():
+    logits = np.zeros((2, 10), "float32")
+    logits[:, 8] = 1.0  # both images predicted 8; one is a 3
+    sweep = cnn.bias_sweep(logits, np.array([3, 8]), 3, offsets=np.array([0.0, 2.0]))
+    assert sweep.errors.tolist() == [1, 1] and sweep.digit_errors.tolist() == [1, 0]
+    assert sweep.accuracy.tolist() == [0.5, 0.5]
+
+
 def test_best_offset_is_the_smallest_that_maximises_accuracy():
     # Two 3s whose logit for 3 trails the winner by 1.2 and 2.2; a 5 that raises above 3.2 break.
     logits = np.zeros((3, 10), "float32")
@@ -152,7 +160,9 @@ def test_omitted_digit_never_trains_on_it(tiny, monkeypatch):
         return real_train(width, method, seed, images, labels, *args)
 
     monkeypatch.setattr(cnn, "train_student", spy)
-    table = cnn.omitted_digit(profile, data, logits, KD, width=1)
+    result = cnn.omitted_digit(profile, data, logits, KD, width=1)
+    table = result.summary
     assert all(cnn.OMITTED_DIGIT not in labels for labels in seen)
     assert len(seen) == 4 and set(table.test_digit_images) == {2}
     assert (table.digit_errors_before <= table.test_errors_before).all()
+    assert len(result.curves) == 4 * len(cnn.BIAS_OFFSETS)
