@@ -1,6 +1,6 @@
 """Training student heads on the transfer set: the losses, one head, many heads at once.
 
-Introduced in chapter 3 (``Method``, ``METHODS``, ``fit_head``), chapter 4
+Introduced in chapter 3 (``Method``, ``METHODS``, ``fit_head``, ``cached_head``), chapter 4
 (``kd_loss``, ``kd_method``) and chapter 5 (``FusedHeads``, ``fit_fused_heads``).
 
 Every method sees the same targets: a ``(n, 11)`` array whose first ten
@@ -11,6 +11,7 @@ one training loop serves every loss.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import time
 from pathlib import Path
@@ -20,10 +21,11 @@ import keras
 import numpy as np
 from keras import ops
 
-from book.cache import atomic_path
+from book.cache import artifacts_dir, atomic_path, cached, settings_key
 from book.data import NUM_CLASSES
 from book.models import student_head
-from book.teacher import ADADELTA_LR, TransferSet
+from book.profile import Profile
+from book.teacher import ADADELTA_LR, TransferSet, teacher_settings
 
 STUDENT_BATCH = 32  # Keras' default, which the original's notebook used
 STUDENT_DROPOUT = 0.2
@@ -129,7 +131,7 @@ def _compile(model: keras.Model, method: Method, jit_compile="auto") -> None:
 
 @dataclasses.dataclass
 class HeadResult:
-    model: keras.Model
+    model: keras.Model | None  # None when the result comes from the cache (``cached_head``)
     history: dict
     test_accuracy: float
     seconds: float
@@ -155,6 +157,25 @@ def fit_head(
     return HeadResult(
         model, history.history, float(accuracy(test_logits, transfer.test_labels)), seconds
     )
+
+
+def cached_head(hidden: int, method: Method, transfer: TransferSet, seed: int, profile: Profile) -> HeadResult:
+    """``fit_head`` for the profile's epochs, with its history, accuracy and time cached
+    (chapter 3): re-executing the chapter does not retrain its two heads."""
+    key = settings_key(dict(teacher=teacher_settings(profile), test_size=profile.test_size, hidden=hidden,
+                            method=method.name, seed=seed, epochs=profile.student_epochs,
+                            batch_size=STUDENT_BATCH, v=1))
+    path = artifacts_dir(profile.name) / f"head-{key}.json"
+
+    def save(result, tmp):
+        history = {name: [float(v) for v in values] for name, values in result.history.items()}
+        tmp.write_text(json.dumps(dict(history=history, test_accuracy=result.test_accuracy,
+                                       seconds=result.seconds)))
+
+    def load(p):
+        return HeadResult(model=None, **json.loads(p.read_text()))
+
+    return cached(path, lambda: fit_head(hidden, method, transfer, seed, profile.student_epochs), save, load)
 
 
 def glorot_uniform_limit(fan_in: int, fan_out: int) -> float:

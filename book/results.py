@@ -109,17 +109,43 @@ def best_per_rate_table() -> pd.DataFrame:
     return _with_compression(table).set_index("student")
 
 
+def performance_tables() -> tuple[str, pd.DataFrame, pd.DataFrame]:
+    """From ``results/performance.json`` (``benchmarks/performance.py``): a line saying where,
+    when and how it was measured; the targets against the measurements; the teacher's levers."""
+    perf = published("performance")
+    where = (f"Measured on {perf['date']}, {perf['cpus']} CPUs ({perf['machine']}; matmul peak "
+             f"{perf['matmul_gflops']['float32']:.0f} GFLOP/s fp32, {perf['matmul_gflops']['bfloat16']:.0f} "
+             f"bf16), by `{perf['command']}`.")
+    targets = pd.DataFrame([dict(target=name, measured=next(v for k, v in t.items() if k.startswith("measured")),
+                                 met="yes" if t["met"] else "no") for name, t in perf["targets"].items()])
+    levers = pd.DataFrame(perf["teacher_levers"]).T[["images_per_second", "gflops", "fraction_of_fp32_peak",
+                                                     "epoch_seconds"]]
+    levers.index.name = "teacher training"
+    levers.columns = ["images/s", "GFLOP/s", "of fp32 peak", "s per 60k epoch"]
+    levers["of fp32 peak"] = levers["of fp32 peak"].map("{:.0%}".format)
+    return where, targets.set_index("target"), levers
+
+
 README = ROOT / "README.md"
-START, END = "<!-- results:start -->", "<!-- results:end -->"
+BLOCKS = {"results": lambda: headline_table().to_markdown(), "performance": lambda: _performance_markdown()}
+
+
+def _performance_markdown() -> str:
+    where, targets, levers = performance_tables()
+    return f"{where}\n\n{targets.to_markdown()}\n\n{levers.to_markdown()}"
 
 
 def readme_with_results(text: str) -> str:
-    """``text`` (the README) with the block between the markers replaced by the headline table."""
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{headline_table().to_markdown()}\n{END}{tail}"
+    """``text`` (the README) with each generated block (between its ``<!-- name:start -->``
+    and ``<!-- name:end -->`` markers) rebuilt from ``results/``."""
+    for name, render in BLOCKS.items():
+        start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        text = f"{head}{start}\n{render()}\n{end}{tail}"
+    return text
 
 
 if __name__ == "__main__":
-    # python -m book.results: refresh the README's results table from results/.
+    # python -m book.results: refresh the README's generated tables from results/.
     README.write_text(readme_with_results(README.read_text()))

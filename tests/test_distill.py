@@ -139,3 +139,20 @@ def test_kd_loss_per_head_settings():
     separate = np.asarray(kd_loss(1.0, 0.0)(y_true, heads[:, 0])) + np.asarray(
         kd_loss(4.0, 0.5)(y_true, heads[:, 1]))
     np.testing.assert_allclose(fused, separate, rtol=1e-5)
+
+
+def test_cached_head_trains_once(tiny_transfer, tmp_path, monkeypatch):
+    import dataclasses
+
+    from book.profile import PROFILES
+
+    monkeypatch.setenv("BOOK_ARTIFACTS", str(tmp_path))
+    profile = dataclasses.replace(PROFILES["smoke"], name="test", student_epochs=1)
+    calls = []
+    real_fit = distill.fit_head
+    monkeypatch.setattr(distill, "fit_head", lambda *a, **k: calls.append(a) or real_fit(*a, **k))
+    first = distill.cached_head(2, METHODS["mse"], tiny_transfer, 0, profile)
+    again = distill.cached_head(2, METHODS["mse"], tiny_transfer, 0, profile)
+    assert len(calls) == 1 and again.model is None
+    assert again.test_accuracy == first.test_accuracy
+    assert again.history["loss"] == pytest.approx(first.history["loss"])
