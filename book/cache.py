@@ -61,6 +61,11 @@ def write_json(path: Path, obj) -> None:
         tmp.write_text(json.dumps(obj, indent=1, sort_keys=True))
 
 
+def save_csv(table, tmp: Path) -> None:
+    """A ``save`` for ``cached``: a pandas table, without its index."""
+    table.to_csv(tmp, index=False)
+
+
 def cached(
     path: Path,
     compute: Callable[[], T],

@@ -17,7 +17,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from book import distill
-from book.cache import artifacts_dir, atomic_path, settings_key
+from book.cache import artifacts_dir, atomic_path, cached, save_csv, settings_key
 from book.models import compression_rate, student_params
 from book.profile import Profile
 from book.results import results_dir
@@ -86,23 +86,22 @@ def run_sweep(
         ascii=True,
         disable=not progress,
     )
+
+    def train(method, seed):
+        accuracies, seconds = distill.fit_fused_heads(
+            hidden_sizes,
+            by_name[method],
+            transfer,
+            seed,
+            epochs,
+            on_epoch_end=lambda epoch: bar.update(1),
+            checkpoint=where / f".running-{method}-seed{seed}.npz",
+        )
+        return _group_rows(method, seed, hidden_sizes, accuracies, seconds, transfer.train_features.shape[1])
+
     with bar:
-        for method, seed in todo:
-            accuracies, seconds = distill.fit_fused_heads(
-                hidden_sizes,
-                by_name[method],
-                transfer,
-                seed,
-                epochs,
-                on_epoch_end=lambda epoch: bar.update(1),
-                checkpoint=where / f".running-{method}-seed{seed}.npz",
-            )
-            rows = _group_rows(
-                method, seed, hidden_sizes, accuracies, seconds, transfer.train_features.shape[1]
-            )
-            with atomic_path(group_file(method, seed)) as tmp:
-                rows.to_csv(tmp, index=False)
-    table = pd.concat([pd.read_csv(group_file(*g)) for g in groups], ignore_index=True)
+        tables = [cached(group_file(*g), lambda: train(*g), save_csv, pd.read_csv) for g in groups]
+    table = pd.concat(tables, ignore_index=True)
     table.insert(1, "method_label", table.method.map({m.name: m.label for m in methods}))
     with atomic_path(results_path(profile)) as tmp:
         table.to_csv(tmp, index=False)

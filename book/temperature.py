@@ -15,7 +15,7 @@ import itertools
 import pandas as pd
 
 from book import distill
-from book.cache import artifacts_dir, atomic_path, settings_key
+from book.cache import artifacts_dir, cached, save_csv, settings_key
 from book.profile import Profile
 from book.teacher import TransferSet, teacher_settings
 
@@ -49,19 +49,17 @@ def grid_search(transfer: TransferSet, profile: Profile) -> pd.DataFrame:
     temperatures, alphas, hidden_sizes = (list(column) for column in zip(*heads))
     grid = distill.Method("kd-grid", "KD grid", distill.kd_loss(temperatures, alphas))
     split = holdout_split(transfer)
-    tables = []
-    for seed in profile.sweep_seeds:
-        path = where / f"seed{seed}.csv"
-        if not path.exists():
-            accuracies, _ = distill.fit_fused_heads(
-                hidden_sizes, grid, split, seed, profile.student_epochs,
-                checkpoint=where / f".running-seed{seed}.npz",
-            )
-            rows = pd.DataFrame(dict(temperature=temperatures, alpha=alphas, k=hidden_sizes,
-                                     seed=seed, holdout_accuracy=accuracies))
-            with atomic_path(path) as tmp:
-                rows.to_csv(tmp, index=False)
-        tables.append(pd.read_csv(path))
+
+    def train(seed):
+        accuracies, _ = distill.fit_fused_heads(
+            hidden_sizes, grid, split, seed, profile.student_epochs,
+            checkpoint=where / f".running-seed{seed}.npz",
+        )
+        return pd.DataFrame(dict(temperature=temperatures, alpha=alphas, k=hidden_sizes,
+                                 seed=seed, holdout_accuracy=accuracies))
+
+    tables = [cached(where / f"seed{seed}.csv", lambda: train(seed), save_csv, pd.read_csv)
+              for seed in profile.sweep_seeds]
     return pd.concat(tables, ignore_index=True)
 
 
