@@ -115,6 +115,24 @@ def teacher_throughput(images: int, pipeline=False, jit_compile=False, bf16=Fals
     return dict(images=images, seconds=round(seconds, 2), images_per_second=round(images / seconds, 1))
 
 
+def teacher_accuracy(bf16=False) -> dict:
+    """Train the teacher with the published recipe (``book.teacher.train_teacher``) under a
+    lever that needs no change to that code; its test accuracy and wall time."""
+    import keras
+
+    from book.data import load_mnist
+    from book.profile import PROFILES
+    from book.teacher import train_teacher
+
+    if bf16:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    profile = PROFILES["full"]
+    start = time.perf_counter()
+    _, history = train_teacher(load_mnist(profile), profile.teacher_epochs, verbose=0)
+    return dict(test_accuracy=round(history["val_accuracy"][-1], 4), epochs=profile.teacher_epochs,
+                seconds=round(time.perf_counter() - start, 1))
+
+
 def run_levers(images: int) -> dict:
     """Every lever of ``LEVERS`` in its own process; their throughputs by name."""
     results = {}
@@ -169,11 +187,16 @@ def main() -> None:
                         help="training images per lever timing (default 15,000, a quarter epoch)")
     parser.add_argument("--cold-chapters", action="store_true",
                         help="execute every chapter from an empty cache (takes as long as the book)")
+    parser.add_argument("--bf16-accuracy", action="store_true",
+                        help="also train the whole teacher in bf16 and report its test accuracy (minutes)")
     parser.add_argument("--one-lever", help=argparse.SUPPRESS)  # internal: one lever, in this process
     args = parser.parse_args()
     if args.one_lever:
         kwargs = json.loads(args.one_lever)
-        print(json.dumps(teacher_throughput(kwargs.pop("images"), **kwargs)))
+        if kwargs.pop("accuracy", False):
+            print(json.dumps(teacher_accuracy(**kwargs)))
+        else:
+            print(json.dumps(teacher_throughput(kwargs.pop("images"), **kwargs)))
         return
 
     from book.cache import ROOT, write_json
@@ -196,6 +219,14 @@ def main() -> None:
         print(f"  {name:32} {r['images_per_second']:9.1f} {r['gflops']:8.1f} "
               f"{r['fraction_of_fp32_peak']:13.0%} {r['epoch_seconds']:9.1f}s")
 
+    bf16_teacher = None
+    if args.bf16_accuracy:
+        print("teacher trained in bf16, published recipe ...", end=" ", flush=True)
+        out = subprocess.run([sys.executable, __file__, "--one-lever", json.dumps(dict(accuracy=True, bf16=True))],
+                             capture_output=True, text=True, check=True)
+        bf16_teacher = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"test accuracy {bf16_teacher['test_accuracy']}, {bf16_teacher['seconds']} s", flush=True)
+
     print("sweep: fused against one model per size", flush=True)
     sweep = measure_sweep()
     print(f"  {sweep['per_size_loop_seconds']} s against {sweep['fused_seconds']} s: {sweep['speedup']}x")
@@ -211,8 +242,9 @@ def main() -> None:
     result = dict(
         date=time.strftime("%Y-%m-%d"), machine=platform.processor() or platform.machine(),
         cpus=os.cpu_count(), command="python benchmarks/performance.py"
-        + (" --cold-chapters" if args.cold_chapters else ""),
+        + (" --cold-chapters" if args.cold_chapters else "") + (" --bf16-accuracy" if args.bf16_accuracy else ""),
         matmul_gflops=peaks, teacher_train_mflop_per_image=round(flops / 1e6, 2), teacher_levers=levers,
+        bf16_teacher=bf16_teacher,
         sweep=sweep, chapters=dict(chapters, total_seconds=round(total, 1)),
         targets={
             "book cold <= 20 min": dict(measured_minutes=round(total / 60, 1), cold=args.cold_chapters,
