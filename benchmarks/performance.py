@@ -181,6 +181,28 @@ def chapter_times(cold: bool) -> dict:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def cpu_name() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def ci_seconds() -> float:
+    """Wall time of ``.ci/run`` (install included) on a fresh clone of the committed HEAD."""
+    from book.cache import ROOT
+
+    scratch = Path(tempfile.mkdtemp(prefix="book-ci-"))
+    try:
+        subprocess.run(["git", "clone", "--quiet", str(ROOT), str(scratch / "main")], check=True)
+        (scratch / "shared").symlink_to(ROOT.parent / "shared")
+        start = time.perf_counter()
+        subprocess.run(["bash", ".ci/run"], cwd=scratch / "main", check=True, capture_output=True)
+        return time.perf_counter() - start
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--teacher-images", type=int, default=15_000,
@@ -189,6 +211,8 @@ def main() -> None:
                         help="execute every chapter from an empty cache (takes as long as the book)")
     parser.add_argument("--bf16-accuracy", action="store_true",
                         help="also train the whole teacher in bf16 and report its test accuracy (minutes)")
+    parser.add_argument("--ci", action="store_true",
+                        help="also time .ci/run on a fresh clone of the committed HEAD (minutes)")
     parser.add_argument("--one-lever", help=argparse.SUPPRESS)  # internal: one lever, in this process
     args = parser.parse_args()
     if args.one_lever:
@@ -238,21 +262,31 @@ def main() -> None:
         print(f"  {name:20} {seconds:8.1f} s" if seconds else f"  {name:20}  not executed")
     print(f"  {'total':20} {total:8.1f} s  ({chapters['source']})")
 
+    ci = None
+    if args.ci:
+        print("CI on a fresh clone ...", end=" ", flush=True)
+        ci = round(ci_seconds() / 60, 1)
+        print(f"{ci} min", flush=True)
+
     published = levers["as published (fit on NumPy)"]
     result = dict(
-        date=time.strftime("%Y-%m-%d"), machine=platform.processor() or platform.machine(),
+        date=time.strftime("%Y-%m-%d"), machine=cpu_name(),
         cpus=os.cpu_count(), command="python benchmarks/performance.py"
-        + (" --cold-chapters" if args.cold_chapters else "") + (" --bf16-accuracy" if args.bf16_accuracy else ""),
-        matmul_gflops=peaks, teacher_train_mflop_per_image=round(flops / 1e6, 2), teacher_levers=levers,
+        + "".join(f" --{flag.replace('_', '-')}" for flag in ("cold_chapters", "bf16_accuracy", "ci")
+                  if getattr(args, flag)),
+        matmul_gflops=peaks, teacher_train_mflop_per_image=round(flops / 1e6, 2), teacher_levers=[dict(lever=name, **r) for name, r in levers.items()],
         bf16_teacher=bf16_teacher,
         sweep=sweep, chapters=dict(chapters, total_seconds=round(total, 1)),
         targets={
+            # Without --cold-chapters the times are those of the last (cache-warm) execution:
+            # they say nothing about the target, so it is reported as not measured.
             "book cold <= 20 min": dict(measured_minutes=round(total / 60, 1), cold=args.cold_chapters,
-                                        met=args.cold_chapters and total / 60 <= TARGETS["book_cold_minutes"]),
+                                        met=total / 60 <= TARGETS["book_cold_minutes"] if args.cold_chapters else None),
             "teacher epoch <= 20 s": dict(measured_seconds=published["epoch_seconds"],
                                           met=published["epoch_seconds"] <= TARGETS["teacher_epoch_seconds"]),
             "sweep >= 5x the per-size loop": dict(measured=sweep["speedup"],
                                                   met=sweep["speedup"] >= TARGETS["sweep_speedup"]),
+            "CI <= 15 min": dict(measured_minutes=ci, met=ci <= TARGETS["ci_minutes"] if ci else None),
         },
     )
     write_json(ROOT / "results" / "performance.json", result)
