@@ -195,6 +195,6 @@ def plot_bias_raise(curves: pd.DataFrame, summary: pd.DataFrame, digit: int):
     held_ax.set(xlabel=f"raise of the {digit}'s bias", ylabel="held-out accuracy (chooses)",
                 title="held-out training images")
     test_ax.set(xlabel=f"raise of the {digit}'s bias", ylabel=f"test {digit}s misclassified (reports)",
-                title="test set", yscale="symlog")  # symlog: from all of them wrong down to none
+                title="test set", yscale="symlog", ylim=(0, 2000))  # symlog: from all wrong down to none
     fig.tight_layout()
     return held_ax, test_ax
