@@ -34,6 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 BENCHMARKS = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCHMARKS))  # sweep_speed, when run as a script
 
@@ -133,18 +135,20 @@ def teacher_accuracy(bf16=False) -> dict:
                 seconds=round(time.perf_counter() - start, 1))
 
 
-def run_levers(images: int) -> dict:
-    """Every lever of ``LEVERS`` in its own process; their throughputs by name."""
-    results = {}
-    for name, (env, kwargs) in LEVERS.items():
-        print(f"  {name} ...", end=" ", flush=True)
-        out = subprocess.run(
-            [sys.executable, __file__, "--one-lever", json.dumps(dict(images=images, **kwargs))],
-            env={**os.environ, **env}, capture_output=True, text=True, check=True,
-        )
-        results[name] = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{results[name]['images_per_second']:8.1f} images/s", flush=True)
-    return results
+def run_levers(images: int, repeats: int) -> dict:
+    """Every lever of ``LEVERS``, each in its own process, ``repeats`` rounds in turn (so that
+    a slow spell of the machine hits all levers alike); the median round of each."""
+    rounds = {name: [] for name in LEVERS}
+    for round_ in range(repeats):
+        for name, (env, kwargs) in LEVERS.items():
+            out = subprocess.run(
+                [sys.executable, __file__, "--one-lever", json.dumps(dict(images=images, **kwargs))],
+                env={**os.environ, **env}, capture_output=True, text=True, check=True,
+            )
+            rounds[name].append(json.loads(out.stdout.strip().splitlines()[-1])["images_per_second"])
+            print(f"  round {round_ + 1}: {name:32} {rounds[name][-1]:8.1f} images/s", flush=True)
+    return {name: dict(images=images, repeats=repeats, images_per_second=float(np.median(values)),
+                       all_images_per_second=values) for name, values in rounds.items()}
 
 
 def chapter_times(cold: bool) -> dict:
@@ -207,6 +211,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--teacher-images", type=int, default=15_000,
                         help="training images per lever timing (default 15,000, a quarter epoch)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="rounds over the levers; each lever reports its median (default 3)")
     parser.add_argument("--cold-chapters", action="store_true",
                         help="execute every chapter from an empty cache (takes as long as the book)")
     parser.add_argument("--bf16-accuracy", action="store_true",
@@ -232,8 +238,9 @@ def main() -> None:
         print(f"  {dtype:9} {gflops:7.1f} GFLOP/s")
 
     flops = teacher_train_flops_per_image()
-    print(f"teacher training, {flops / 1e6:.1f} MFLOP per image, {args.teacher_images:,} images per lever")
-    levers = run_levers(args.teacher_images)
+    print(f"teacher training, {flops / 1e6:.1f} MFLOP per image, {args.teacher_images:,} images per lever, "
+          f"median of {args.repeats} rounds")
+    levers = run_levers(args.teacher_images, args.repeats)
     for result in levers.values():
         result["gflops"] = round(result["images_per_second"] * flops / 1e9, 1)
         result["fraction_of_fp32_peak"] = round(result["gflops"] / peaks["float32"], 3)
