@@ -31,10 +31,10 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from book.cache import artifacts_dir, atomic_path, cached, settings_key
+from book.cache import artifacts_dir, atomic_path, cached, save_csv, settings_key
 from book.data import NUM_CLASSES, Mnist, load_mnist
-from book.distill import targets
-from book.models import TEACHER_PARAMS
+from book.distill import accuracy, targets
+from book.models import compression_rate
 from book.profile import Profile
 from book.results import results_dir
 from book.teacher import logits_model, teacher_settings, transfer_set
@@ -74,7 +74,7 @@ def size_table(widths) -> pd.DataFrame:
     """Parameters of each width, and the compression rate (teacher's parameters / student's)."""
     params = [cnn_student(w).count_params() for w in widths]
     return pd.DataFrame(dict(width=list(widths), params=params,
-                             compression_rate=[round(TEACHER_PARAMS / p, 1) for p in params])
+                             compression_rate=[round(compression_rate(p), 1) for p in params])
                         ).set_index("width")
 
 
@@ -146,10 +146,6 @@ def _logits(model: keras.Model, images: np.ndarray) -> np.ndarray:
     return model.predict(images, batch_size=1024, verbose=0)
 
 
-def _accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
-    return float(np.mean(logits.argmax(1) == labels))
-
-
 def _runs_dir(profile: Profile, name: str, kd: KdSetting) -> Path:
     return artifacts_dir(profile.name) / "{}-{}".format(name, settings_key(dict(
         teacher=teacher_settings(profile), test_size=profile.test_size, epochs=profile.cnn_epochs,
@@ -177,7 +173,7 @@ def _cached_runs(where: Path, runs: list[tuple], train, desc: str) -> list[dict]
 
 def _write_table(profile: Profile, name: str, table: pd.DataFrame) -> None:
     with atomic_path(results_dir(profile) / f"{name}.csv") as tmp:
-        table.to_csv(tmp, index=False)
+        save_csv(table, tmp)
 
 
 def run_students(profile: Profile, data: Mnist, train_logits: np.ndarray, kd: KdSetting) -> pd.DataFrame:
@@ -190,14 +186,14 @@ def run_students(profile: Profile, data: Mnist, train_logits: np.ndarray, kd: Kd
                               profile.cnn_epochs, kd)
         seconds = time.perf_counter() - start
         return dict(method=method, width=width, seed=seed, params=model.count_params(),
-                    test_accuracy=_accuracy(_logits(model, data.x_test), data.y_test),
+                    test_accuracy=float(accuracy(_logits(model, data.x_test), data.y_test)),
                     train_seconds=seconds)
 
     runs = [(m, w, s) for m in METHODS for w in profile.cnn_widths for s in profile.sweep_seeds]
     saved = _cached_runs(_runs_dir(profile, "cnn", kd), runs, train, "CNN students")
     table = pd.DataFrame(saved)[["method", "width", "seed", "params", "test_accuracy", "train_seconds"]]
     table.insert(1, "method_label", table.method.map(METHODS))
-    table.insert(5, "compression_rate", TEACHER_PARAMS / table.params)
+    table.insert(5, "compression_rate", compression_rate(table.params))
     _write_table(profile, "cnn_students", table)
     return table
 
@@ -223,7 +219,7 @@ def distiller_run(profile: Profile, data: Mnist, teacher: keras.Model, kd: KdSet
         model.fit(data.x_train, data.y_train, batch_size=CNN_BATCH, epochs=profile.cnn_epochs, verbose=0)
         seconds = time.perf_counter() - start
         return dict(route="Distiller", width=width, seed=seed,
-                    test_accuracy=_accuracy(_logits(model.student, data.x_test), data.y_test),
+                    test_accuracy=float(accuracy(_logits(model.student, data.x_test), data.y_test)),
                     train_seconds=seconds)
 
     return _cached_runs(_runs_dir(profile, "distiller", kd), [(width, seed)], train, "Distiller")[0]
@@ -242,10 +238,15 @@ def bias_sweep(logits: np.ndarray, labels: np.ndarray, digit: int, offsets=BIAS_
                              errors=wrong.sum(1), digit_errors=wrong[:, is_digit].sum(1)))
 
 
+def _best_row(sweep: pd.DataFrame) -> int:
+    """The row of a ``bias_sweep`` with the highest accuracy; the smallest raise among ties."""
+    return int(sweep.accuracy.idxmax())  # idxmax returns the first maximum
+
+
 def best_offset(logits: np.ndarray, labels: np.ndarray, digit: int, offsets=BIAS_OFFSETS) -> float:
     """The raise with the highest accuracy on (held-out) ``logits``; the smallest among ties."""
     sweep = bias_sweep(logits, labels, digit, offsets)
-    return float(sweep.bias_raise[sweep.accuracy.idxmax()])
+    return float(sweep.bias_raise[_best_row(sweep)])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -270,7 +271,7 @@ def omitted_digit(profile: Profile, data: Mnist, train_logits: np.ndarray, kd: K
         model = train_student(width, method, seed, images, labels, logits, profile.cnn_epochs, kd)
         held_out = bias_sweep(_logits(model, data.x_train[cut:]), data.y_train[cut:], OMITTED_DIGIT)
         test = bias_sweep(_logits(model, data.x_test), data.y_test, OMITTED_DIGIT)
-        chosen = int(held_out.accuracy.idxmax())  # the first maximum: the smallest best raise
+        chosen = _best_row(held_out)  # chosen on held-out images; the test set only reports
         row = dict(method=method, seed=seed, width=width, train_images=len(images),
                    test_digit_images=int((data.y_test == OMITTED_DIGIT).sum()),
                    bias_raise=float(held_out.bias_raise[chosen]))
