@@ -12,11 +12,14 @@ Prints a table per section and writes everything to ``results/performance.json``
    pipeline with prefetch, XLA (``jit_compile``), bf16 mixed precision, and
    thread settings. Each lever runs in a fresh process, because TensorFlow
    fixes its thread pools and Keras its dtype policy at start-up;
-3. the fused sweep against the one-model-per-size loop (``sweep_speed.py``);
+3. the fused sweep against the one-model-per-size loop, and where the fused
+   step's time goes (``sweep_speed.py``);
 4. the wall time of every chapter: with ``--cold-chapters``, executed now in
    the full profile from an empty artifact cache (outputs and results go to
    a scratch folder, never over the published ones); otherwise the times
-   that ``python -m book.execute`` stamped into the committed notebooks.
+   that ``python -m book.execute`` stamped into the committed notebooks,
+   and a lower bound on the cold time from the training seconds that the
+   published runs recorded (``cold_lower_bound``).
 
 Not a test: the numbers depend on the machine.
 """
@@ -48,7 +51,9 @@ LEVERS = {
     "1 inter-op thread, 2 intra-op": ({"TF_NUM_INTEROP_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "2"}, {}),
     "intra-op threads = 1": ({"TF_NUM_INTRAOP_THREADS": "1"}, {}),
 }
-TARGETS = dict(book_cold_minutes=20, teacher_epoch_seconds=20, sweep_speedup=5, ci_minutes=15)
+# Issue 6's targets, and chapter 5's own two (issue 3) for the sweep.
+TARGETS = dict(book_cold_minutes=20, teacher_epoch_seconds=20, sweep_speedup=5, ci_minutes=15,
+               chapter5_sweep_speedup=8, chapter5_method_minutes=10)
 
 
 def matmul_peak(dtype: str, n: int = 4096, reps: int = 10) -> float:
@@ -185,6 +190,28 @@ def chapter_times(cold: bool) -> dict:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def cold_lower_bound(teacher_epoch_seconds: float) -> dict:
+    """Minutes a cold run must spend at least: the training time the published runs recorded
+    (every sweep group, every CNN student) plus the teacher's epochs at the measured rate.
+
+    Everything else a cold run does -- the temperature grid, the omitted-digit and
+    end-to-end ``Distiller`` runs, the transfer set, chapter 3's heads -- comes on top.
+    """
+    import pandas as pd
+
+    from book.profile import PROFILES
+    from book.results import PUBLISHED
+
+    sweep = pd.read_csv(PUBLISHED / "sweep.csv").groupby(["method", "seed"]).group_train_seconds.first()
+    minutes = dict(
+        teacher=PROFILES["full"].teacher_epochs * teacher_epoch_seconds / 60,
+        sweep=sweep.sum() / 60,
+        cnn_students=pd.read_csv(PUBLISHED / "cnn_students.csv").train_seconds.sum() / 60,
+    )
+    minutes["total"] = sum(minutes.values())
+    return {name: round(float(m), 1) for name, m in minutes.items()}
+
+
 def cpu_name() -> str:
     for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
         if line.startswith("model name"):
@@ -230,7 +257,7 @@ def main() -> None:
         return
 
     from book.cache import ROOT, write_json
-    from sweep_speed import measure as measure_sweep
+    from sweep_speed import measure as measure_sweep, print_breakdown, step_breakdown
 
     print("matmul peak (4096 x 4096)", flush=True)
     peaks = {dtype: round(matmul_peak(dtype), 1) for dtype in ("float32", "bfloat16")}
@@ -260,7 +287,9 @@ def main() -> None:
 
     print("sweep: fused against one model per size", flush=True)
     sweep = measure_sweep()
-    print(f"  {sweep['per_size_loop_seconds']} s against {sweep['fused_seconds']} s: {sweep['speedup']}x")
+    print(f"  speed-up (median round): {sweep['speedup']}x")
+    sweep["breakdown"] = step_breakdown()
+    print_breakdown(sweep["breakdown"])
 
     print("chapters", flush=True)
     chapters = chapter_times(args.cold_chapters)
@@ -268,6 +297,12 @@ def main() -> None:
     for name, seconds in chapters["seconds"].items():
         print(f"  {name:20} {seconds:8.1f} s" if seconds else f"  {name:20}  not executed")
     print(f"  {'total':20} {total:8.1f} s  ({chapters['source']})")
+    published = levers["as published (fit on NumPy)"]
+    lower_bound = None
+    if not args.cold_chapters:
+        lower_bound = cold_lower_bound(published["epoch_seconds"])
+        print("cold, at least (recorded training time): "
+              + ", ".join(f"{name} {m} min" for name, m in lower_bound.items()))
 
     ci = None
     if args.ci:
@@ -275,7 +310,6 @@ def main() -> None:
         ci = round(ci_seconds() / 60, 1)
         print(f"{ci} min", flush=True)
 
-    published = levers["as published (fit on NumPy)"]
     result = dict(
         date=time.strftime("%Y-%m-%d"), machine=cpu_name(),
         cpus=os.cpu_count(), command="python benchmarks/performance.py"
@@ -283,16 +317,22 @@ def main() -> None:
                   if getattr(args, flag)),
         matmul_gflops=peaks, teacher_train_mflop_per_image=round(flops / 1e6, 2), teacher_levers=[dict(lever=name, **r) for name, r in levers.items()],
         bf16_teacher=bf16_teacher,
-        sweep=sweep, chapters=dict(chapters, total_seconds=round(total, 1)),
+        sweep=sweep, chapters=dict(chapters, total_seconds=round(total, 1), cold_lower_bound_minutes=lower_bound),
         targets={
-            # Without --cold-chapters the times are those of the last (cache-warm) execution:
-            # they say nothing about the target, so it is reported as not measured.
-            "book cold <= 20 min": dict(measured_minutes=round(total / 60, 1), cold=args.cold_chapters,
-                                        met=total / 60 <= TARGETS["book_cold_minutes"] if args.cold_chapters else None),
+            # Without --cold-chapters the chapter times are cache-warm and say nothing about the
+            # target; the recorded training time bounds the cold time from below instead.
+            "book cold <= 20 min": dict(measured_minutes=round(total / 60, 1), met=total / 60 <= TARGETS["book_cold_minutes"])
+            if args.cold_chapters else dict(measured_minutes=lower_bound["total"], lower_bound=True,
+                                            met=False if lower_bound["total"] > TARGETS["book_cold_minutes"] else None),
             "teacher epoch <= 20 s": dict(measured_seconds=published["epoch_seconds"],
                                           met=published["epoch_seconds"] <= TARGETS["teacher_epoch_seconds"]),
             "sweep >= 5x the per-size loop": dict(measured=sweep["speedup"],
                                                   met=sweep["speedup"] >= TARGETS["sweep_speedup"]),
+            "sweep >= 8x the per-size loop (ch. 5)": dict(
+                measured=sweep["speedup"], met=sweep["speedup"] >= TARGETS["chapter5_sweep_speedup"]),
+            "one sweep method <= 10 min (ch. 5)": dict(
+                measured_minutes=sweep["breakdown"]["method_minutes_published"],
+                met=sweep["breakdown"]["method_minutes_published"] <= TARGETS["chapter5_method_minutes"]),
             "CI <= 15 min": dict(measured_minutes=ci, met=ci <= TARGETS["ci_minutes"] if ci else None),
         },
     )
