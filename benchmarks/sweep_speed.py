@@ -130,7 +130,7 @@ def step_breakdown(steps: int = 500) -> dict:
     return dict(
         units=units, features=features, batch=STUDENT_BATCH, ms_per_step=ms,
         method_steps=method_steps,
-        method_minutes_published=round(published.groupby("method").sum().mean() / 60, 1),
+        method_minutes_published=round(float(published.groupby("method").sum().mean()) / 60, 1),
         method_minutes_three_passes=round(three_passes * method_steps / 6e4, 1),
         method_minutes_whole_step=round(ms["whole_fused_step"] * method_steps / 6e4, 1),
         method_target_minutes=METHOD_TARGET_MINUTES,
