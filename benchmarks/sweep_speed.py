@@ -13,10 +13,10 @@ program), and interference only ever adds time. It then times, at the shape
 of one fused group (batch 32, 9,216 features, all sweep sizes' hidden
 units), the three passes every step must make -- the forward matmul, the
 weight-gradient matmul and TensorFlow's fused Adadelta update -- and the
-whole step, each the best of three timings, and projects them onto one
-method of the published sweep. Prints everything; ``performance.py`` runs the same
-measurements and records them in ``results/performance.json``. Not a test:
-the numbers depend on the machine.
+whole step, each the best of three interleaved rounds, and projects them
+onto one method of the published sweep. Prints everything;
+``performance.py`` runs the same measurements and records them in
+``results/performance.json``. Not a test: the numbers depend on the machine.
 """
 
 from __future__ import annotations
@@ -73,8 +73,9 @@ def measure(train_size: int = 6000, epochs: int = 2, seeds: int = 1, rounds: int
     )
 
 
-def _ms_per_step(step, steps: int, repeats: int = 3) -> float:
-    """Milliseconds per call of ``step`` in a compiled loop of ``steps`` calls, best of ``repeats``."""
+def _timed_loop(step):
+    """``step(i)`` for i < n in one compiled loop (traced now); returns a function of n that
+    runs it and returns the milliseconds per call."""
     import tensorflow as tf
 
     @tf.function
@@ -83,17 +84,19 @@ def _ms_per_step(step, steps: int, repeats: int = 3) -> float:
             step(i)
 
     loop(tf.constant(3))  # tracing
-    best = float("inf")
-    for _ in range(repeats):
+
+    def ms_per_call(n):
         start = time.perf_counter()
-        loop(tf.constant(steps))
-        best = min(best, time.perf_counter() - start)
-    return best / steps * 1e3
+        loop(tf.constant(n))
+        return (time.perf_counter() - start) / n * 1e3
+
+    return ms_per_call
 
 
-def step_breakdown(steps: int = 500) -> dict:
-    """Milliseconds per batch-32 step of one fused group's three big passes, the whole
-    fused step, and what they imply for one published method (15 sizes x 3 seeds x 40 epochs)."""
+def step_breakdown(steps: int = 500, rounds: int = 3) -> dict:
+    """Milliseconds per batch-32 step of one fused group's three big passes and of the whole
+    fused step (each the best of ``rounds`` interleaved rounds), and what they imply for one
+    published method (15 sizes x 3 seeds x 40 epochs)."""
     import tensorflow as tf
 
     profile = PROFILES["full"]
@@ -108,6 +111,7 @@ def step_breakdown(steps: int = 500) -> dict:
     slots = [tf.Variable(tf.zeros_like(kernel)) for _ in range(2)]
     hidden_grad = tf.constant(rng.normal(0, 1, (STUDENT_BATCH, units)).astype("float32"))
     hidden = tf.Variable(tf.zeros((STUDENT_BATCH, units)))
+    probe = tf.Variable(0.0)  # a side effect, so the gradient is computed but not copied
 
     def batch(i):
         start = (i * STUDENT_BATCH) % n
@@ -115,20 +119,26 @@ def step_breakdown(steps: int = 500) -> dict:
 
     passes = dict(
         forward_matmul=lambda i: hidden.assign(batch(i) @ kernel),
-        weight_gradient_matmul=lambda i: grad.assign(tf.matmul(batch(i), hidden_grad, transpose_a=True)),
+        weight_gradient_matmul=lambda i: probe.assign(tf.matmul(batch(i), hidden_grad, transpose_a=True)[0, 0]),
         adadelta_update=lambda i: tf.raw_ops.ResourceApplyAdadelta(
             var=kernel.handle, accum=slots[0].handle, accum_update=slots[1].handle, lr=ADADELTA_LR,
             rho=ADADELTA_RHO, epsilon=ADADELTA_EPSILON, grad=grad),
     )
-    ms = {name: round(_ms_per_step(step, steps), 3) for name, step in passes.items()}
+    loops = {name: _timed_loop(step) for name, step in passes.items()}
 
     # The whole step as the sweep runs it: the slope between a 1- and a 3-epoch fused run,
-    # so model building, tracing and prediction cancel out; best of three such pairs.
-    def train_seconds(epochs):
-        return fit_fused_heads(profile.sweep_hidden_sizes, METHODS["mse"], subset, 0, epochs)[1]
+    # so model building, tracing and prediction cancel out.
+    def whole_step_ms():
+        seconds = {e: fit_fused_heads(profile.sweep_hidden_sizes, METHODS["mse"], subset, 0, e)[1]
+                   for e in (1, 3)}
+        return (seconds[3] - seconds[1]) / (2 * n / STUDENT_BATCH) * 1e3
 
-    slope = min(train_seconds(3) - train_seconds(1) for _ in range(3)) / 2
-    ms["whole_fused_step"] = round(slope / (n / STUDENT_BATCH) * 1e3, 3)
+    ms = dict.fromkeys([*passes, "whole_fused_step"], float("inf"))
+    for _ in range(rounds):  # interleaved, so a slow spell of the machine hits every timing alike
+        for name, ms_per_call in loops.items():
+            ms[name] = min(ms[name], ms_per_call(steps))
+        ms["whole_fused_step"] = min(ms["whole_fused_step"], whole_step_ms())
+    ms = {name: round(value, 3) for name, value in ms.items()}
 
     # Rows of the first layer that a batch touches: a sparse update could skip the others.
     order = rng.permutation(len(x_all))[: 200 * STUDENT_BATCH].reshape(200, STUDENT_BATCH)
