@@ -289,10 +289,10 @@ def fit_fused_heads(
     ``seed`` fixes the initial weights, the batch order and the dropout masks.
     The recipe is ``fit_head``'s (Adadelta 1.0, batch 32, a fresh shuffle
     every epoch), but the loop is written out rather than left to
-    ``model.fit``: at batch 32 a step of a few hundred hidden units is
-    dominated by the optimizer's passes over the 9,216-row weight matrix, and
-    TensorFlow's fused ``ResourceApplyAdadelta`` kernel does in one
-    multithreaded pass what Keras' Adadelta does in about ten (3x faster,
+    ``model.fit``: at batch 32 the optimizer's passes over the 9,216-row
+    weight matrix are the largest single cost of a step, and TensorFlow's
+    fused ``ResourceApplyAdadelta`` kernel does in three multithreaded passes
+    what Keras' Adadelta does in about ten separate operations (3x faster,
     measured on the 2-core CPU). The update rule is the same, which
     ``tests/test_distill.py`` checks against ``fit_head``'s Keras optimizer.
 
