@@ -249,14 +249,16 @@ def main() -> None:
                         help="also train the whole teacher in bf16 and report its test accuracy (minutes)")
     parser.add_argument("--ci", action="store_true",
                         help="also time .ci/run on a fresh clone of the committed HEAD (minutes)")
-    parser.add_argument("--one-lever", help=argparse.SUPPRESS)  # internal: one lever, in this process
+    # Internal: what runs in a fresh process (TensorFlow fixes its threads and Keras its dtype
+    # policy at start-up), its keyword arguments as JSON; the result is printed as JSON.
+    parser.add_argument("--one-lever", help=argparse.SUPPRESS)
+    parser.add_argument("--whole-teacher", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one_lever:
-        kwargs = json.loads(args.one_lever)
-        if kwargs.pop("accuracy", False):
-            print(json.dumps(teacher_accuracy(**kwargs)))
-        else:
-            print(json.dumps(teacher_throughput(kwargs.pop("images"), **kwargs)))
+        print(json.dumps(teacher_throughput(**json.loads(args.one_lever))))
+        return
+    if args.whole_teacher:
+        print(json.dumps(teacher_accuracy(**json.loads(args.whole_teacher))))
         return
 
     from book.cache import ROOT, write_json
@@ -283,7 +285,7 @@ def main() -> None:
     bf16_teacher = None
     if args.bf16_accuracy:
         print("teacher trained in bf16, published recipe ...", end=" ", flush=True)
-        out = subprocess.run([sys.executable, __file__, "--one-lever", json.dumps(dict(accuracy=True, bf16=True))],
+        out = subprocess.run([sys.executable, __file__, "--whole-teacher", json.dumps(dict(bf16=True))],
                              capture_output=True, text=True, check=True)
         bf16_teacher = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"test accuracy {bf16_teacher['test_accuracy']}, {bf16_teacher['seconds']} s", flush=True)

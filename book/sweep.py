@@ -75,10 +75,9 @@ def run_sweep(
     def group_file(method, seed):
         return where / f"{method}-seed{seed}.csv"
 
-    todo = [g for g in groups if not group_file(*g).exists()]
     bar = tqdm(
         total=len(groups) * epochs,
-        initial=(len(groups) - len(todo)) * epochs,
+        initial=sum(group_file(*g).exists() for g in groups) * epochs,  # saved groups are done
         desc=f"sweep ({len(groups)} groups x {epochs} epochs)",
         unit="epoch",
         file=sys.stderr,
