@@ -37,7 +37,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 BENCHMARKS = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCHMARKS))  # sweep_speed, when run as a script
 
@@ -204,11 +203,11 @@ def cold_lower_bound(teacher_epoch_seconds: float) -> dict:
 
     from book.profile import PROFILES
     from book.results import PUBLISHED
+    from book.sweep import group_seconds
 
-    sweep = pd.read_csv(PUBLISHED / "sweep.csv").groupby(["method", "seed"]).group_train_seconds.first()
     minutes = dict(
         teacher=PROFILES["full"].teacher_epochs * teacher_epoch_seconds / 60,
-        sweep=sweep.sum() / 60,
+        sweep=group_seconds(pd.read_csv(PUBLISHED / "sweep.csv")).sum() / 60,
         cnn_students=pd.read_csv(PUBLISHED / "cnn_students.csv").train_seconds.sum() / 60,
     )
     minutes["total"] = sum(minutes.values())
@@ -262,6 +261,8 @@ def main() -> None:
         return
 
     from book.cache import ROOT, write_json
+    from book.profile import PROFILES
+    from book.teacher import transfer_set
     from sweep_speed import measure as measure_sweep, print_breakdown, step_breakdown
 
     print("matmul peak (4096 x 4096)", flush=True)
@@ -291,9 +292,10 @@ def main() -> None:
         print(f"test accuracy {bf16_teacher['test_accuracy']}, {bf16_teacher['seconds']} s", flush=True)
 
     print("sweep: fused against one model per size", flush=True)
-    sweep = measure_sweep()
+    full = transfer_set(PROFILES["full"])  # loaded once for both: 2 GB of features
+    sweep = measure_sweep(full)
     print(f"  speed-up (best rounds): {sweep['speedup']}x")
-    sweep["breakdown"] = step_breakdown()
+    sweep["breakdown"] = step_breakdown(full)
     print_breakdown(sweep["breakdown"])
 
     print("chapters", flush=True)

@@ -33,23 +33,26 @@ from book.distill import (ADADELTA_EPSILON, ADADELTA_RHO, METHODS, STUDENT_BATCH
                           fit_head)
 from book.profile import PROFILES
 from book.results import PUBLISHED
-from book.teacher import ADADELTA_LR, transfer_set
+from book.sweep import minutes_per_method
+from book.teacher import ADADELTA_LR, TransferSet, transfer_set
 
 METHOD_TARGET_MINUTES = 10  # issue 3: one method, 15 sizes x 3 seeds x 40 epochs
 
 
-def _subset(n: int):
-    full = transfer_set(PROFILES["full"])
-    return full, dataclasses.replace(
+def _first(full: TransferSet, n: int) -> TransferSet:
+    """The transfer set cut to its first ``n`` training images."""
+    return dataclasses.replace(
         full, train_features=full.train_features[:n], train_logits=full.train_logits[:n],
         train_labels=full.train_labels[:n],
     )
 
 
-def measure(train_size: int = 6000, epochs: int = 2, seeds: int = 1, rounds: int = 3) -> dict:
-    """Train the same heads both ways, ``rounds`` times in turn; every round's wall times and
-    the ratio of the best rounds."""
-    _, subset = _subset(train_size)
+def measure(full: TransferSet, train_size: int = 6000, epochs: int = 2, seeds: int = 1,
+            rounds: int = 3) -> dict:
+    """Train the same heads both ways on the first ``train_size`` images of ``full`` (the full
+    profile's transfer set), ``rounds`` times in turn; every round's wall times and the ratio
+    of the best rounds."""
+    subset = _first(full, train_size)
     sizes, method = PROFILES["full"].sweep_hidden_sizes, METHODS["mse"]
     per_size, fused = [], []
     for _ in range(rounds):
@@ -93,14 +96,14 @@ def _timed_loop(step):
     return ms_per_call
 
 
-def step_breakdown(steps: int = 500, rounds: int = 3) -> dict:
+def step_breakdown(full: TransferSet, steps: int = 500, rounds: int = 3) -> dict:
     """Milliseconds per batch-32 step of one fused group's three big passes and of the whole
     fused step (each the best of ``rounds`` interleaved rounds), and what they imply for one
     published method (15 sizes x 3 seeds x 40 epochs)."""
     import tensorflow as tf
 
     profile = PROFILES["full"]
-    full, subset = _subset(6000)
+    subset = _first(full, 6000)
     x_all = full.train_features
     units, features = sum(profile.sweep_hidden_sizes), x_all.shape[1]
     x = tf.constant(subset.train_features)
@@ -146,11 +149,10 @@ def step_breakdown(steps: int = 500, rounds: int = 3) -> dict:
 
     method_steps = len(profile.sweep_seeds) * profile.student_epochs * -(-len(x_all) // STUDENT_BATCH)
     three_passes = sum(ms[name] for name in passes)
-    published = pd.read_csv(PUBLISHED / "sweep.csv").groupby(["method", "seed"]).group_train_seconds.first()
     return dict(
         units=units, features=features, batch=STUDENT_BATCH, ms_per_step=ms,
         method_steps=method_steps,
-        method_minutes_published=round(float(published.groupby("method").sum().mean()) / 60, 1),
+        method_minutes_published=round(minutes_per_method(pd.read_csv(PUBLISHED / "sweep.csv")), 1),
         method_minutes_three_passes=round(three_passes * method_steps / 6e4, 1),
         method_minutes_whole_step=round(ms["whole_fused_step"] * method_steps / 6e4, 1),
         method_target_minutes=METHOD_TARGET_MINUTES,
@@ -180,9 +182,10 @@ def main() -> None:
     args = parser.parse_args()
     print(f"{len(PROFILES['full'].sweep_hidden_sizes) * args.seeds} heads, {args.train_size} images, "
           f"{args.epochs} epochs, {args.rounds} rounds")
-    result = measure(args.train_size, args.epochs, args.seeds, args.rounds)
+    full = transfer_set(PROFILES["full"])  # loaded once: 2 GB of features
+    result = measure(full, args.train_size, args.epochs, args.seeds, args.rounds)
     print(f"speed-up (best rounds): {result['speedup']:.2f}x")
-    result["breakdown"] = step_breakdown()
+    result["breakdown"] = step_breakdown(full)
     print_breakdown(result["breakdown"])
 
 

@@ -59,6 +59,16 @@ def _group_rows(method, seed, hidden_sizes, accuracies, seconds, feature_dim) ->
     )
 
 
+def group_seconds(table: pd.DataFrame) -> pd.Series:
+    """Training seconds per (method, seed) group: every row of a group carries its one fused run's time."""
+    return table.groupby(["method", "seed"]).group_train_seconds.first()
+
+
+def minutes_per_method(table: pd.DataFrame) -> float:
+    """Mean over methods of the minutes one method's groups took (all sizes and seeds)."""
+    return float(group_seconds(table).groupby("method").sum().mean()) / 60
+
+
 def run_sweep(
     transfer: TransferSet, profile: Profile, methods: Sequence[distill.Method], progress: bool = True
 ) -> pd.DataFrame:
