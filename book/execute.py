@@ -13,8 +13,10 @@ everywhere else (default ``full``, the published one).
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -44,18 +46,55 @@ def chapter_paths(names) -> list[Path]:
     return [known[Path(n).stem] for n in names] or list(known.values())
 
 
+# Pinned packages that build, test or serve the book but never run inside a
+# chapter's kernel: a new pin of one of these cannot change an output. Any
+# package not named here counts (the safe default).
+NOT_IN_KERNEL = re.compile(
+    r"^(sphinx|jupyter-book|pydata-sphinx-theme|accessible-pygments|alabaster"
+    r"|pybtex|latexcodec|snowballstemmer|imagesize|babel|playwright|greenlet|pytest|nbval"
+    r"|iniconfig|pluggy|coverage|hypothesis|sortedcontainers|jupyterlab|jupyter-server|notebook"
+    r"|check-jsonschema|ruff)",
+    re.IGNORECASE,
+)
+
+
+def book_modules(sources: list[str]) -> set[str]:
+    """The ``book`` modules that code in ``sources`` imports, transitively
+    (imports inside functions included; ``book/__init__.py`` always)."""
+    seen, todo = {"__init__"}, list(sources)
+    while todo:
+        for node in ast.walk(ast.parse(todo.pop())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            for name in names:
+                parts = name.split(".")
+                path = ROOT / "book" / f"{parts[1]}.py" if parts[0] == "book" and len(parts) > 1 else None
+                if path and path.is_file() and parts[1] not in seen:
+                    seen.add(parts[1])
+                    todo.append(path.read_text())
+    return seen
+
+
 def fingerprint(md_path: Path) -> str:
-    """A hash of everything that produced a notebook's outputs: the ``book/``
-    sources, the notebook's code cells (with their tags; prose produces no
-    output), and the pinned requirements."""
+    """A hash of everything that produced a notebook's outputs: its code cells
+    (with their tags; prose produces no output), the ``book`` modules they
+    import, transitively (as syntax trees, so comments do not count), and the
+    pins of the packages that can run in its kernel."""
     code = [
         (cell.source, cell.metadata.get("tags", []))
         for cell in jupytext.read(md_path).cells
         if cell.cell_type == "code"
     ]
     digest = hashlib.sha256(json.dumps(code).encode())
-    for part in [*sorted((ROOT / "book").glob("*.py")), ROOT / "requirements.txt"]:
-        digest.update(part.relative_to(ROOT).as_posix().encode() + b"\0" + part.read_bytes() + b"\0")
+    for module in sorted(book_modules([source for source, _ in code])):
+        tree = ast.dump(ast.parse((ROOT / "book" / f"{module}.py").read_text()))
+        digest.update(f"book/{module}.py\0{tree}\0".encode())
+    pins = [line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
+            if line.strip() and not line.startswith("#") and not NOT_IN_KERNEL.match(line.strip())]
+    digest.update("\n".join(sorted(pins)).encode())
     return digest.hexdigest()[:16]
 
 
@@ -67,9 +106,21 @@ def recorded_fingerprint(md_path: Path) -> str | None:
     return nbformat.read(ipynb, as_version=4).metadata.get("book", {}).get("fingerprint")
 
 
+def recorded_profile(md_path: Path) -> str | None:
+    ipynb = md_path.with_suffix(".ipynb")
+    if not ipynb.is_file():
+        return None
+    return nbformat.read(ipynb, as_version=4).metadata.get("book", {}).get("profile")
+
+
+PUBLISHED_PROFILE = "full"
+
+
 def stale_notebooks() -> list[Path]:
-    """Notebooks whose committed outputs were not produced by the current code."""
-    return [p for p in notebook_sources() if recorded_fingerprint(p) != fingerprint(p)]
+    """Notebooks whose committed outputs were not produced by the current code
+    in the published profile."""
+    return [p for p in notebook_sources()
+            if recorded_fingerprint(p) != fingerprint(p) or recorded_profile(p) != PUBLISHED_PROFILE]
 
 
 def execute(md_path: Path) -> float:

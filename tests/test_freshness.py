@@ -1,9 +1,10 @@
 """Published outputs come from the published code.
 
-Each executed notebook records a fingerprint of the ``book/`` sources, its own
-code cells and the pinned requirements (``book.execute``). A notebook whose
-fingerprint does not match the current files, or that was executed in
-another profile than ``full``, is stale.
+Each executed notebook records a fingerprint of its own code cells, the
+``book/`` modules they import (transitively) and the pins of the packages its
+kernel can run (``book.execute``). A notebook whose fingerprint does not match
+the current files, or that was executed in another profile than ``full``, is
+stale.
 """
 
 import nbformat
@@ -27,26 +28,49 @@ def test_published_notebooks_come_from_the_full_profile():
     assert not wrong, f"notebooks {wrong} were not executed in the full profile"
 
 
-def test_fingerprint_sees_a_change_in_book(tmp_path, monkeypatch):
+def test_fingerprint_follows_the_code_a_notebook_uses(tmp_path, monkeypatch):
+    import book.execute as ex
+
+    md = notebook_sources()[0]  # chapter 1: imports book.teacher, not book.sweep
+    before = ex.fingerprint(md)
+    (tmp_path / "book").mkdir()
+    for f in (ex.ROOT / "book").glob("*.py"):
+        (tmp_path / "book" / f.name).write_bytes(f.read_bytes())
+    (tmp_path / "requirements.txt").write_bytes((ex.ROOT / "requirements.txt").read_bytes())
+    (tmp_path / "chapters").mkdir()
+    copy = tmp_path / "chapters" / md.name
+    copy.write_bytes(md.read_bytes())
+    monkeypatch.setattr(ex, "ROOT", tmp_path)
+    assert ex.fingerprint(copy) == before
+
+    def edited(path, text):
+        original = path.read_text()
+        path.write_text(text(original))
+        try:
+            return ex.fingerprint(copy)
+        finally:
+            path.write_text(original)
+
+    # prose, comments, modules the chapter never imports, build-only pins: no output changes
+    assert edited(copy, lambda s: s + "\nA new paragraph of prose.\n") == before
+    assert edited(tmp_path / "book" / "teacher.py", lambda s: s + "\n# a comment\n") == before
+    assert edited(tmp_path / "book" / "sweep.py", lambda s: s + "\nX = 1\n") == before
+    assert edited(tmp_path / "requirements.txt", lambda s: s.replace("Sphinx==", "Sphinx==0")) == before
+    # code cells, code of an imported module (here a transitive import), runtime pins: stale
+    assert edited(copy, lambda s: s + "\n```{code-cell} ipython3\n1 + 1\n```\n") != before
+    assert edited(tmp_path / "book" / "models.py", lambda s: s + "\nX = 1\n") != before
+    assert edited(tmp_path / "requirements.txt", lambda s: s.replace("keras==", "keras==0")) != before
+    assert recorded_fingerprint(tmp_path / "chapters" / "nope.md") is None
+
+
+def test_a_notebook_executed_in_another_profile_is_stale(tmp_path, monkeypatch):
     import book.execute as ex
 
     md = notebook_sources()[0]
-    before = ex.fingerprint(md)
-    fake_root = tmp_path
-    (fake_root / "book").mkdir()
-    for f in (ex.ROOT / "book").glob("*.py"):
-        (fake_root / "book" / f.name).write_bytes(f.read_bytes())
-    (fake_root / "requirements.txt").write_bytes((ex.ROOT / "requirements.txt").read_bytes())
-    (fake_root / "chapters").mkdir()
-    copy = fake_root / "chapters" / md.name
-    copy.write_bytes(md.read_bytes())
-    monkeypatch.setattr(ex, "ROOT", fake_root)
-    assert ex.fingerprint(copy) == before
-    copy.write_text(md.read_text() + "\nA new paragraph of prose.\n")
-    assert ex.fingerprint(copy) == before  # prose produces no output
-    copy.write_text(md.read_text() + "\n```{code-cell} ipython3\n1 + 1\n```\n")
-    assert ex.fingerprint(copy) != before
-    copy.write_bytes(md.read_bytes())
-    (fake_root / "book" / "models.py").write_text("# edited\n", "utf-8")
-    assert ex.fingerprint(copy) != before
-    assert recorded_fingerprint(fake_root / "chapters" / "nope.md") is None
+    nb = nbformat.read(md.with_suffix(".ipynb"), as_version=4)
+    nb.metadata["book"]["profile"] = "smoke"
+    (tmp_path / md.name).write_bytes(md.read_bytes())
+    nbformat.write(nb, tmp_path / md.with_suffix(".ipynb").name)
+    monkeypatch.setattr(ex, "notebook_sources", lambda: [tmp_path / md.name])
+    monkeypatch.setattr(ex, "fingerprint", lambda p: nb.metadata["book"]["fingerprint"])
+    assert ex.stale_notebooks() == [tmp_path / md.name]
