@@ -343,8 +343,12 @@ def main() -> None:
             "CI <= 15 min": dict(measured_minutes=ci, met=ci <= TARGETS["ci_minutes"] if ci else None),
         },
     )
-    write_json(ROOT / "results" / "performance.json", result)
-    print("written to results/performance.json")
+    from book.profile import PROFILES
+    from book.results import results_dir
+
+    path = results_dir(PROFILES["full"]) / "performance.json"  # results/, or $BOOK_RESULTS
+    write_json(path, result)
+    print(f"written to {path}")
 
 
 if __name__ == "__main__":

@@ -132,7 +132,7 @@ def step_breakdown(full: TransferSet, steps: int = 500, rounds: int = 3) -> dict
     # The whole step as the sweep runs it: the slope between a 1- and a 3-epoch fused run,
     # so model building, tracing and prediction cancel out.
     def whole_step_ms():
-        seconds = {e: fit_fused_heads(profile.sweep_hidden_sizes, METHODS["mse"], subset, 0, e)[1]
+        seconds = {e: fit_fused_heads(profile.sweep_hidden_sizes, METHODS["mse"], subset, 0, e).seconds
                    for e in (1, 3)}
         return (seconds[3] - seconds[1]) / (2 * n / STUDENT_BATCH) * 1e3
 

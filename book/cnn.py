@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from book.cache import artifacts_dir, atomic_path, cached, save_csv, settings_key
+from book.cache import artifacts_dir, atomic_path, cached, fields_check, save_csv, settings_key
 from book.data import NUM_CLASSES, Mnist, load_mnist
 from book.distill import accuracy, targets
 from book.models import compression_rate
@@ -152,7 +152,7 @@ def _runs_dir(profile: Profile, name: str, kd: KdSetting) -> Path:
         batch=CNN_BATCH, lr=CNN_LEARNING_RATE, kd=dataclasses.asdict(kd), v=1)))
 
 
-def _cached_runs(where: Path, runs: list[tuple], train, desc: str) -> list[dict]:
+def _cached_runs(where: Path, runs: list[tuple], train, desc: str, fields) -> list[dict]:
     """``train(*run)`` for every run not yet saved under ``where``; every run's saved dict.
 
     Each finished run is written atomically as it completes, so an interrupted
@@ -166,7 +166,7 @@ def _cached_runs(where: Path, runs: list[tuple], train, desc: str) -> list[dict]
             fresh = not path.exists()
             results.append(cached(path, lambda: train(*run),
                                   lambda value, tmp: tmp.write_text(json.dumps(value)),
-                                  lambda p: json.loads(p.read_text())))
+                                  lambda p: json.loads(p.read_text()), fields_check(fields)))
             bar.update(int(fresh))
     return results
 
@@ -190,7 +190,8 @@ def run_students(profile: Profile, data: Mnist, train_logits: np.ndarray, kd: Kd
                     train_seconds=seconds)
 
     runs = [(m, w, s) for m in METHODS for w in profile.cnn_widths for s in profile.sweep_seeds]
-    saved = _cached_runs(_runs_dir(profile, "cnn", kd), runs, train, "CNN students")
+    saved = _cached_runs(_runs_dir(profile, "cnn", kd), runs, train, "CNN students",
+                         ["method", "width", "seed", "params", "test_accuracy", "train_seconds"])
     table = pd.DataFrame(saved)[["method", "width", "seed", "params", "test_accuracy", "train_seconds"]]
     table.insert(1, "method_label", table.method.map(METHODS))
     table.insert(5, "compression_rate", compression_rate(table.params))
@@ -222,7 +223,8 @@ def distiller_run(profile: Profile, data: Mnist, teacher: keras.Model, kd: KdSet
                     test_accuracy=float(accuracy(_logits(model.student, data.x_test), data.y_test)),
                     train_seconds=seconds)
 
-    return _cached_runs(_runs_dir(profile, "distiller", kd), [(width, seed)], train, "Distiller")[0]
+    return _cached_runs(_runs_dir(profile, "distiller", kd), [(width, seed)], train, "Distiller",
+                        ["route", "width", "seed", "test_accuracy", "train_seconds"])[0]
 
 
 def raise_bias(logits: np.ndarray, digit: int, offset: float) -> np.ndarray:
@@ -285,7 +287,7 @@ def omitted_digit(profile: Profile, data: Mnist, train_logits: np.ndarray, kd: K
 
     runs = [(m, s) for m in METHODS for s in profile.sweep_seeds]
     saved = _cached_runs(_runs_dir(profile, f"omit{OMITTED_DIGIT}", kd), runs, train,
-                         f"without the {OMITTED_DIGIT}s")
+                         f"without the {OMITTED_DIGIT}s", ["method", "seed", "bias_raise", "curve"])
     summary = pd.DataFrame([{k: v for k, v in row.items() if k != "curve"} for row in saved])
     curves = pd.concat([pd.DataFrame(row["curve"]).assign(method=row["method"], seed=row["seed"])
                         for row in saved], ignore_index=True)

@@ -15,8 +15,11 @@ Whatever the source, the arrays are checked before use, and any problem is one
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
 import os
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -73,23 +76,64 @@ def validate(arrays: dict, source: str) -> None:
             )
 
 
+MAX_IMAGES = 1_000_000  # MNIST has 70,000; a header declaring more is not MNIST
+
+
+def _read_member(archive: zipfile.ZipFile, key: str, where: str) -> np.ndarray:
+    """One array of the archive: its header is checked before its data is read."""
+    with archive.open(f"{key}.npy") as member:
+        try:
+            version = np.lib.format.read_magic(member)
+        except ValueError as err:
+            raise MnistDataError(f"{where}: {key} is not a NumPy array ({err})") from None
+        read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                       (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+        if read_header is None:
+            raise MnistDataError(f"{where}: {key} has NumPy format version {version}; expected 1.0 or 2.0")
+        shape, _, dtype = read_header(member)
+        if dtype.hasobject:
+            raise MnistDataError(f"{where}: {key} holds Python objects, not numbers; expected uint8 "
+                                 f"(this loader never unpickles)")
+        if dtype != np.uint8:
+            raise MnistDataError(f"{where}: {key} has dtype {dtype}; expected uint8")
+        if not shape or shape[0] > MAX_IMAGES:
+            raise MnistDataError(f"{where}: {key} declares shape {shape}; expected at most "
+                                 f"{MAX_IMAGES:,} images (MNIST has 70,000)")
+        expected = int(np.prod(shape))
+        data = member.read(expected + 1)
+        if len(data) != expected:
+            raise MnistDataError(f"{where}: {key} holds {len(data):,} bytes for shape {shape}, "
+                                 f"expected {expected:,}; the file is truncated or corrupt")
+        return np.frombuffer(data, np.uint8).reshape(shape)
+
+
 def read_npz(path: Path) -> dict:
-    """Read every array of an MNIST ``.npz`` into memory, validated."""
+    """Read the arrays of an MNIST ``.npz`` into memory, validated."""
     path = Path(path)
+    expected = f"expected an MNIST .npz with the arrays {list(KEYS)} (set ${MNIST_ENV} to its path)"
+    if not path.exists():
+        raise MnistDataError(f"{path}: no such file; {expected}")
     if not path.is_file():
-        raise MnistDataError(
-            f"{path}: no such file; expected an MNIST .npz with keys {list(KEYS)} "
-            f"(set ${MNIST_ENV} to its path)"
-        )
+        kind = "a directory" if path.is_dir() else "not a regular file"
+        raise MnistDataError(f"{path}: {kind}; {expected}")
+    if not zipfile.is_zipfile(path):
+        raise MnistDataError(f"{path}: not a readable .npz: not a zip archive (a .npy, another kind "
+                             f"of file, or a truncated or corrupt download); {expected}")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as err:
+        with zipfile.ZipFile(path) as archive:
+            members = sorted(n[:-4] for n in archive.namelist() if n.endswith(".npy"))
+            missing = [k for k in KEYS if k not in members]
+            if missing:
+                raise MnistDataError(f"{path}: missing arrays {missing}; expected keys {list(KEYS)} "
+                                     f"(found {members})")
+            arrays = {k: _read_member(archive, k, str(path)) for k in KEYS}
+    except MnistDataError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as err:
         raise MnistDataError(
             f"{path}: not a readable .npz archive ({type(err).__name__}: {err}); "
-            f"the file may be truncated or corrupt. Expected the arrays {list(KEYS)} "
-            f"as keras.datasets.mnist.load_data() returns them"
-        ) from err
+            f"the file may be truncated or corrupt. {expected[0].upper()}{expected[1:]}"
+        ) from None
     validate(arrays, str(path))
     return arrays
 
@@ -116,10 +160,36 @@ def download() -> dict:
     return arrays
 
 
+def _raw_arrays() -> dict:
+    source = mnist_source()
+    return read_npz(source) if source else download()
+
+
+@functools.lru_cache(maxsize=4)
+def _fingerprint_of(source: str, stat: tuple, train_size, test_size) -> str:
+    arrays = _raw_arrays()
+    digest = hashlib.sha256()
+    for key, n in (("x_train", train_size), ("y_train", train_size), ("x_test", test_size), ("y_test", test_size)):
+        digest.update(np.ascontiguousarray(arrays[key][:n]).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def data_fingerprint(profile: Profile) -> str:
+    """A hash of the images and labels the profile trains and tests on. Part of
+    every cache key (``book.teacher.teacher_settings``): another data file --
+    even the same images with other labels -- never reuses a cached artifact."""
+    source = mnist_source()
+    try:
+        stat = os.stat(source) if source else None
+    except OSError:
+        stat = None  # reading it will raise MnistDataError, naming the file
+    return _fingerprint_of(str(source), stat and (stat.st_size, stat.st_mtime_ns, stat.st_ino),
+                           profile.train_size, profile.test_size)
+
+
 def load_mnist(profile: Profile | None = None) -> Mnist:
     """MNIST scaled to [0, 1], cut to the profile's subset sizes (first n images)."""
-    source = mnist_source()
-    arrays = read_npz(source) if source else download()
+    arrays = _raw_arrays()
     n_train = profile.train_size if profile else None
     n_test = profile.test_size if profile else None
 

@@ -21,7 +21,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from book.cache import artifacts_dir, atomic_path, cached, settings_key
+from book.cache import artifacts_dir, atomic_path, cached, fields_check, set_aside, settings_key
 from book.data import NUM_CLASSES
 from book.models import student_head
 from book.profile import Profile
@@ -59,6 +59,16 @@ def mse_logits_loss(y_true, y_pred):
     return _per_head_sum(ops.mean(ops.square(y_pred - teacher_logits), axis=-1))
 
 
+def centred_mse_loss(y_true, y_pred):
+    """Logit regression on *centred* logits: each example's mean logit is removed
+    from the student's and the teacher's before the squared error (chapter 5's
+    control; the high-temperature limit of ``kd_loss`` up to a factor)."""
+    teacher_logits, _ = _unpack(y_true, y_pred)
+    centred = (y_pred - ops.mean(y_pred, axis=-1, keepdims=True)) - (
+        teacher_logits - ops.mean(teacher_logits, axis=-1, keepdims=True))
+    return _per_head_sum(ops.mean(ops.square(centred), axis=-1))
+
+
 def hard_label_loss(y_true, y_pred):
     """The no-teacher control: cross-entropy with the true labels."""
     _, one_hot = _unpack(y_true, y_pred)
@@ -93,6 +103,7 @@ class Method:
     name: str
     label: str  # for tables and legends
     loss: Callable
+    adadelta_epsilon: float = 1e-7  # Keras 3's default; Keras 1.1-1.2, which the original ran on, used 1e-8
 
 
 METHODS = {
@@ -102,6 +113,8 @@ METHODS = {
         Method("hard", "hard labels (no teacher)", hard_label_loss),
     )
 }
+# The original's student recipe: MSE on logits, Adadelta at Keras 1.1-1.2's epsilon.
+ORIGINAL_MSE = Method("mse-original", "MSE on logits, the original's way", mse_logits_loss, adadelta_epsilon=1e-8)
 
 
 def kd_method(temperature: float, alpha: float) -> Method:
@@ -175,7 +188,13 @@ def cached_head(hidden: int, method: Method, transfer: TransferSet, seed: int, p
     def load(p):
         return HeadResult(model=None, **json.loads(p.read_text()))
 
-    return cached(path, lambda: fit_head(hidden, method, transfer, seed, profile.student_epochs), save, load)
+    def check(result):
+        fields_check(["loss"])(result.history)
+        if len(result.history["loss"]) != profile.student_epochs:
+            raise ValueError(f"history of {len(result.history['loss'])} epochs, expected {profile.student_epochs}")
+
+    return cached(path, lambda: fit_head(hidden, method, transfer, seed, profile.student_epochs),
+                  save, load, check)
 
 
 def glorot_uniform_limit(fan_in: int, fan_out: int) -> float:
@@ -273,6 +292,33 @@ def fused_model(hidden_sizes, feature_dim: int, seed: int, dropout: float = STUD
 ADADELTA_RHO, ADADELTA_EPSILON = 0.95, 1e-7  # Keras' defaults, as fit_head uses them
 
 
+@dataclasses.dataclass
+class FusedRun:
+    """What ``fit_fused_heads`` returns: per head, test accuracy and the number
+    of hidden units that never activate on the training set; the training time;
+    and the trained model, to score it on other data."""
+
+    accuracy: np.ndarray
+    dead_units: np.ndarray
+    seconds: float
+    model: keras.Model
+
+
+def dead_units(model: keras.Model, features, hidden_sizes, chunk: int = 8192) -> np.ndarray:
+    """Per head, the hidden ReLU units whose input is <= 0 for every row of
+    ``features`` (in inference mode): units that never pass a gradient again."""
+    import tensorflow as tf
+
+    layer = model.get_layer("heads")
+    peak = None
+    for start in range(0, int(features.shape[0]), chunk):
+        pre = tf.matmul(features[start : start + chunk], layer.kernel1.value) + layer.bias1.value
+        batch_peak = tf.reduce_max(pre, axis=0)
+        peak = batch_peak if peak is None else tf.maximum(peak, batch_peak)
+    never = peak.numpy() <= 0
+    return np.array([int(never[cols].sum()) for cols, _ in layer.head_slices()])
+
+
 def fit_fused_heads(
     hidden_sizes,
     method: Method,
@@ -283,8 +329,8 @@ def fit_fused_heads(
     checkpoint: Path | None = None,
     dropout: float = STUDENT_DROPOUT,
     shuffle: bool = True,
-) -> tuple[np.ndarray, float]:
-    """Train one head per hidden size together; return test accuracies and seconds.
+) -> FusedRun:
+    """Train one head per hidden size together; return test accuracies, dead units, seconds, model.
 
     ``seed`` fixes the initial weights, the batch order and the dropout masks.
     The recipe is ``fit_head``'s (Adadelta 1.0, batch 32, a fresh shuffle
@@ -299,6 +345,8 @@ def fit_fused_heads(
     With ``checkpoint`` (a file path), the state after every epoch is saved
     there atomically -- weights, optimizer slots, dropout RNG, epoch -- and a
     run started again resumes from it exactly; the file is removed at the end.
+    A checkpoint that cannot be read or does not fit this run is set aside and
+    the run starts from its first epoch.
     The seconds returned are the training time of all epochs, resumed or not.
     """
     import tensorflow as tf  # only here: the fused step uses TF's own kernels
@@ -325,16 +373,29 @@ def fit_fused_heads(
             for w, g, (accum, accum_update) in zip(weights, tape.gradient(loss, weights), slots):
                 tf.raw_ops.ResourceApplyAdadelta(
                     var=w.handle, accum=accum.handle, accum_update=accum_update.handle,
-                    lr=ADADELTA_LR, rho=ADADELTA_RHO, epsilon=ADADELTA_EPSILON, grad=g,
+                    lr=ADADELTA_LR, rho=ADADELTA_RHO, epsilon=method.adadelta_epsilon, grad=g,
                 )
 
     first_epoch, seconds_before = 0, 0.0  # training time spent before an interruption
     if checkpoint is not None and Path(checkpoint).exists():
-        with np.load(checkpoint) as saved:
-            for i, variable in enumerate(state):
-                variable.assign(saved[f"v{i}"])
-            first_epoch = int(saved["epoch"])
-            seconds_before = float(saved.get("seconds", 0.0))
+        try:
+            with np.load(checkpoint, allow_pickle=False) as saved:
+                expected = {f"v{i}" for i in range(len(state))} | {"epoch", "seconds"}
+                if set(saved.files) != expected:
+                    raise ValueError(f"arrays {sorted(saved.files)}, expected {len(state)} variables, epoch, seconds")
+                values = [saved[f"v{i}"] for i in range(len(state))]
+                for value, variable in zip(values, state):
+                    if value.shape != tuple(variable.shape):
+                        raise ValueError(f"a variable of shape {value.shape}, expected {tuple(variable.shape)}")
+                epoch, seconds = int(saved["epoch"]), float(saved["seconds"])
+                if not 0 <= epoch <= epochs:
+                    raise ValueError(f"epoch {epoch}, expected 0-{epochs}")
+        except Exception as err:  # noqa: BLE001 -- any damage: start over
+            set_aside(checkpoint, f"unusable checkpoint ({type(err).__name__}: {err})")
+        else:
+            for value, variable in zip(values, state):
+                variable.assign(value)
+            first_epoch, seconds_before = epoch, seconds
     rng = np.random.default_rng(seed)
     orders = [rng.permutation(n) if shuffle else np.arange(n) for _ in range(epochs)]
     start_time = time.perf_counter()
@@ -348,6 +409,7 @@ def fit_fused_heads(
             on_epoch_end(epoch)
     seconds = seconds_before + time.perf_counter() - start_time
     test_logits = model.predict(transfer.test_features, batch_size=4096, verbose=0)
+    dead = dead_units(model, x, hidden_sizes)
     if checkpoint is not None:
         Path(checkpoint).unlink(missing_ok=True)
-    return accuracy(test_logits, transfer.test_labels), seconds
+    return FusedRun(accuracy(test_logits, transfer.test_labels), dead, seconds, model)

@@ -14,6 +14,7 @@ from book.data import IMAGE_SHAPE, NUM_CLASSES
 BYTES_PER_PARAM = 4  # float32
 FEATURE_LAYER = "features"  # the teacher's Flatten output: what the student head reads
 LOGIT_LAYER = "logits"  # the teacher's pre-softmax output: what the student regresses
+FEATURES = 12 * 12 * 64  # the Flatten output's width: 9,216
 TEACHER_PARAMS = 1_199_882  # teacher_model().count_params(), checked by the tests
 # conv1 (3x3x1 -> 32) and conv2 (3x3x32 -> 64), weights plus biases: 320 + 18,496.
 # Every student head reuses them, so they count towards its size.
@@ -45,7 +46,7 @@ def feature_dim(teacher: keras.Model) -> int:
     return teacher.get_layer(FEATURE_LAYER).output.shape[-1]
 
 
-def student_head(hidden: int, feature_dim: int = 9216, dropout: float = 0.2) -> keras.Model:
+def student_head(hidden: int, feature_dim: int = FEATURES, dropout: float = 0.2) -> keras.Model:
     """Dense(hidden, relu) -> Dropout -> Dense(10): the original's compressed model."""
     layers = keras.layers
     features = keras.Input((feature_dim,), name="teacher_features")
@@ -55,12 +56,12 @@ def student_head(hidden: int, feature_dim: int = 9216, dropout: float = 0.2) -> 
     return keras.Model(features, logits, name=f"student_k{hidden}")
 
 
-def head_params(hidden: int, feature_dim: int = 9216) -> int:
+def head_params(hidden: int, feature_dim: int = FEATURES) -> int:
     """Parameters of ``student_head(hidden)``, by formula (no model needed)."""
     return (feature_dim + 1) * hidden + (hidden + 1) * NUM_CLASSES
 
 
-def student_params(hidden: int, feature_dim: int = 9216) -> int:
+def student_params(hidden: int, feature_dim: int = FEATURES) -> int:
     """A student's size: its head plus the two teacher conv layers it reuses."""
     return head_params(hidden, feature_dim) + CONV_PARAMS
 

@@ -8,12 +8,11 @@ write to ``artifacts/<profile>/results/`` and never touch the published files.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
 
-from book.cache import ROOT, artifacts_dir, write_json
+from book.cache import ROOT, artifacts_dir, atomic_path, destination, write_json
 from book.profile import Profile
 
 PUBLISHED = ROOT / "results"
@@ -23,9 +22,10 @@ RESULTS_ENV = "BOOK_RESULTS"  # redirects what a run writes (the benchmark's col
 
 
 def results_dir(profile: Profile) -> Path:
-    if RESULTS_ENV in os.environ:
-        return Path(os.environ[RESULTS_ENV])
-    return PUBLISHED if profile.name == "full" else artifacts_dir(profile.name) / "results"
+    """``results/`` for the full profile, ``artifacts/<profile>/results`` otherwise, or
+    ``$BOOK_RESULTS``; created and checked writable before any work."""
+    default = PUBLISHED if profile.name == "full" else artifacts_dir(profile.name) / "results"
+    return destination(RESULTS_ENV, default)
 
 
 def record(profile: Profile, name: str, **values) -> Path:
@@ -177,4 +177,5 @@ def readme_with_results(text: str) -> str:
 
 if __name__ == "__main__":
     # python -m book.results: refresh the README's generated tables from results/.
-    README.write_text(readme_with_results(README.read_text()))
+    with atomic_path(README) as tmp:
+        tmp.write_text(readme_with_results(README.read_text()))

@@ -14,9 +14,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from book.cache import artifacts_dir, cached, settings_key, write_json
-from book.data import Mnist, load_mnist
-from book.models import FEATURE_LAYER, LOGIT_LAYER, teacher_model
+from book.cache import artifacts_dir, cached, fields_check, require, settings_key, write_json
+from book.data import NUM_CLASSES, Mnist, data_fingerprint, load_mnist
+from book.models import FEATURE_LAYER, FEATURES, LOGIT_LAYER, TEACHER_PARAMS, teacher_model
 from book.profile import Profile
 
 TEACHER_SEED = 0
@@ -27,7 +27,8 @@ TEACHER_BATCH = 128
 ADADELTA_LR = 1.0
 
 
-def teacher_settings(profile: Profile) -> dict:
+def teacher_settings(profile: Profile, seed: int = TEACHER_SEED) -> dict:
+    """Everything that makes a teacher: part of the key of every artifact made from it."""
     return dict(
         model="mnist_cnn/v1",
         epochs=profile.teacher_epochs,
@@ -35,7 +36,9 @@ def teacher_settings(profile: Profile) -> dict:
         optimizer="adadelta",
         learning_rate=ADADELTA_LR,
         train_size=profile.train_size,
-        seed=TEACHER_SEED,
+        data=data_fingerprint(profile),
+        seed=seed,
+        v=2,
     )
 
 
@@ -47,14 +50,14 @@ class TrainedTeacher:
 
 
 def train_teacher(
-    data: Mnist, epochs: int, learning_rate: float = ADADELTA_LR, verbose: int = 2
+    data: Mnist, epochs: int, learning_rate: float = ADADELTA_LR, verbose: int = 2, seed: int = TEACHER_SEED
 ) -> tuple[keras.Model, dict]:
     """Train ``teacher_model()`` with the original's recipe; one log line per epoch.
 
     The test set is evaluated after each epoch only to draw learning curves;
     nothing is selected on it.
     """
-    keras.utils.set_random_seed(TEACHER_SEED)
+    keras.utils.set_random_seed(seed)
     model = teacher_model()
     model.compile(
         optimizer=keras.optimizers.Adadelta(learning_rate=learning_rate),
@@ -72,13 +75,16 @@ def train_teacher(
     return model, {k: [float(v) for v in vs] for k, vs in history.history.items()}
 
 
-def teacher(profile: Profile, data: Mnist | None = None) -> TrainedTeacher:
+HISTORY_FIELDS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+def teacher(profile: Profile, data: Mnist | None = None, seed: int = TEACHER_SEED) -> TrainedTeacher:
     """The profile's trained teacher, from the cache or trained now."""
-    path = artifacts_dir(profile.name) / f"teacher-{settings_key(teacher_settings(profile))}.keras"
+    path = artifacts_dir(profile.name) / f"teacher-{settings_key(teacher_settings(profile, seed))}.keras"
     history_path = path.with_suffix(".history.json")
 
     def compute():
-        return train_teacher(data or load_mnist(profile), profile.teacher_epochs)
+        return train_teacher(data or load_mnist(profile), profile.teacher_epochs, seed=seed)
 
     def save(value, tmp):
         model, history = value
@@ -88,7 +94,15 @@ def teacher(profile: Profile, data: Mnist | None = None) -> TrainedTeacher:
     def load(p):
         return keras.saving.load_model(p), json.loads(history_path.read_text())
 
-    model, history = cached(path, compute, save, load)
+    def check(value):
+        model, history = value
+        require(model.count_params() == TEACHER_PARAMS,
+                f"{model.count_params():,} parameters, expected {TEACHER_PARAMS:,}")
+        fields_check(HISTORY_FIELDS)(history)
+        require(all(len(history[f]) == profile.teacher_epochs for f in HISTORY_FIELDS),
+                f"history of {len(history['loss'])} epochs, expected {profile.teacher_epochs}")
+
+    model, history = cached(path, compute, save, load, check)
     return TrainedTeacher(model, history, path)
 
 
@@ -116,25 +130,55 @@ def logits_model(model: keras.Model) -> keras.Model:
     return keras.Model(model.input, model.get_layer(LOGIT_LAYER).output, name="teacher_logits")
 
 
+# How the targets are read off the teacher. The book's way is inference mode
+# (dropout off). The original called a backend function with Keras' learning
+# phase set to 1, in batches of 1,000, for the training *and* the test images:
+# both dropouts were on for the logits, and the Dropout(0.25) before Flatten
+# was on for the features the students were trained and scored on.
+EXTRACTIONS = ("inference", "original")
+ORIGINAL_BATCH = 1000
+ORIGINAL_EXTRACTION_SEED = 0
+
+
 def extract(model: keras.Model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Features and logits of ``images``, in inference mode (dropout off)."""
     # predict() runs with training=False: dropout is the identity, so every
-    # image gets the same, deterministic targets. (The original extracted with
-    # the learning phase set to 1, i.e. with dropout on.)
+    # image gets the same, deterministic targets.
     features, logits = taps(model).predict(images, batch_size=1024, verbose=0)
     return features, logits
 
 
-def transfer_set(profile: Profile) -> TransferSet:
-    """The profile's transfer set, from the cache or extracted now (training the teacher if needed)."""
-    key = settings_key(dict(teacher=teacher_settings(profile), test_size=profile.test_size, v=1))
-    path = artifacts_dir(profile.name) / f"transfer-{key}.npz"
+def extract_as_the_original(model: keras.Model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Features and logits of ``images`` with dropout on (training mode), in
+    batches of 1,000 -- one random draw per image, as the original recorded them."""
+    tapped = taps(model)
+    batches = [tapped(images[i : i + ORIGINAL_BATCH], training=True)
+               for i in range(0, len(images), ORIGINAL_BATCH)]
+    return (np.concatenate([np.asarray(f) for f, _ in batches]),
+            np.concatenate([np.asarray(z) for _, z in batches]))
+
+
+def transfer_set(profile: Profile, teacher_seed: int = TEACHER_SEED, extraction: str = "inference") -> TransferSet:
+    """The profile's transfer set, from the cache or extracted now (training the teacher if needed).
+
+    ``extraction="original"`` reads the targets off the teacher the original's
+    way (see ``EXTRACTIONS``), with dropout masks drawn from a fixed seed.
+    """
+    if extraction not in EXTRACTIONS:
+        raise ValueError(f"extraction={extraction!r}; expected one of {EXTRACTIONS}")
+    key = settings_key(dict(teacher=teacher_settings(profile, teacher_seed), test_size=profile.test_size,
+                            extraction=extraction, v=2))
+    name = "transfer" if extraction == "inference" else f"transfer-{extraction}"
+    path = artifacts_dir(profile.name) / f"{name}-{key}.npz"
 
     def compute():
         data = load_mnist(profile)
-        model = teacher(profile, data).model
-        train_features, train_logits = extract(model, data.x_train)
-        test_features, test_logits = extract(model, data.x_test)
+        model = teacher(profile, data, teacher_seed).model
+        if extraction == "original":
+            keras.utils.set_random_seed(ORIGINAL_EXTRACTION_SEED)
+        read = extract if extraction == "inference" else extract_as_the_original
+        train_features, train_logits = read(model, data.x_train)
+        test_features, test_logits = read(model, data.x_test)
         return TransferSet(
             train_features, train_logits, data.y_train, test_features, test_logits, data.y_test
         )
@@ -144,7 +188,19 @@ def transfer_set(profile: Profile) -> TransferSet:
         np.savez(tmp, **{f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
 
     def load(p):
-        with np.load(p) as npz:
-            return TransferSet(**{k: npz[k] for k in npz.files})
+        with np.load(p, allow_pickle=False) as npz:
+            fields = [f.name for f in dataclasses.fields(TransferSet)]
+            require(sorted(npz.files) == sorted(fields), f"arrays {sorted(npz.files)}, expected {sorted(fields)}")
+            return TransferSet(**{k: npz[k] for k in fields})
 
-    return cached(path, compute, save, load)
+    def check(value: TransferSet):
+        data = load_mnist(profile)
+        for split, n in (("train", len(data.y_train)), ("test", len(data.y_test))):
+            shapes = {f"{split}_features": (n, FEATURES), f"{split}_logits": (n, NUM_CLASSES),
+                      f"{split}_labels": (n,)}
+            for name, shape in shapes.items():
+                array = getattr(value, name)
+                require(array.shape == shape, f"{name} has shape {array.shape}, expected {shape}")
+                require(bool(np.isfinite(array).all()), f"{name} holds NaN or infinite values")
+
+    return cached(path, compute, save, load, check)

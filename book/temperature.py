@@ -15,7 +15,7 @@ import itertools
 import pandas as pd
 
 from book import distill
-from book.cache import artifacts_dir, cached, save_csv, settings_key
+from book.cache import artifacts_dir, cached, load_csv, save_csv, settings_key, table_check
 from book.profile import Profile
 from book.teacher import TransferSet, teacher_settings
 
@@ -43,7 +43,7 @@ def grid_search(transfer: TransferSet, profile: Profile) -> pd.DataFrame:
     """Held-out accuracy of every (T, alpha, k, seed); one cached fused run per seed."""
     where = artifacts_dir(profile.name) / "kd-grid-{}".format(settings_key(dict(
         teacher=teacher_settings(profile), epochs=profile.student_epochs, holdout=HOLDOUT,
-        temperatures=TEMPERATURES, alphas=ALPHAS, hidden_sizes=GRID_HIDDEN_SIZES, v=1,
+        temperatures=TEMPERATURES, alphas=ALPHAS, hidden_sizes=GRID_HIDDEN_SIZES, v=2,
     )))
     heads = list(itertools.product(TEMPERATURES, ALPHAS, GRID_HIDDEN_SIZES))
     temperatures, alphas, hidden_sizes = (list(column) for column in zip(*heads))
@@ -51,14 +51,15 @@ def grid_search(transfer: TransferSet, profile: Profile) -> pd.DataFrame:
     split = holdout_split(transfer)
 
     def train(seed):
-        accuracies, _ = distill.fit_fused_heads(
+        run = distill.fit_fused_heads(
             hidden_sizes, grid, split, seed, profile.student_epochs,
             checkpoint=where / f".running-seed{seed}.npz",
         )
         return pd.DataFrame(dict(temperature=temperatures, alpha=alphas, k=hidden_sizes,
-                                 seed=seed, holdout_accuracy=accuracies))
+                                 seed=seed, holdout_accuracy=run.accuracy, dead_units=run.dead_units))
 
-    tables = [cached(where / f"seed{seed}.csv", lambda: train(seed), save_csv, pd.read_csv)
+    check = table_check(["temperature", "alpha", "k", "seed", "holdout_accuracy", "dead_units"], rows=len(heads))
+    tables = [cached(where / f"seed{seed}.csv", lambda: train(seed), save_csv, load_csv, check)
               for seed in profile.sweep_seeds]
     return pd.concat(tables, ignore_index=True)
 

@@ -76,7 +76,7 @@ def test_interrupted_fused_run_resumes_exactly(tiny_transfer, tmp_path):
     """Killed after an epoch and started again, a run ends where an uninterrupted one does."""
     t = tiny_transfer
     checkpoint = tmp_path / "run.npz"
-    uninterrupted, _ = distill.fit_fused_heads([2, 5], METHODS["mse"], t, seed=1, epochs=3)
+    uninterrupted = distill.fit_fused_heads([2, 5], METHODS["mse"], t, seed=1, epochs=3).accuracy
 
     def die_after_first_epoch(epoch):
         if epoch == 0:
@@ -87,8 +87,8 @@ def test_interrupted_fused_run_resumes_exactly(tiny_transfer, tmp_path):
                                 on_epoch_end=die_after_first_epoch, checkpoint=checkpoint)
     assert checkpoint.exists()
     epochs_run = []
-    resumed, _ = distill.fit_fused_heads([2, 5], METHODS["mse"], t, seed=1, epochs=3,
-                                         on_epoch_end=epochs_run.append, checkpoint=checkpoint)
+    resumed = distill.fit_fused_heads([2, 5], METHODS["mse"], t, seed=1, epochs=3,
+                                      on_epoch_end=epochs_run.append, checkpoint=checkpoint).accuracy
     assert epochs_run == [1, 2]
     np.testing.assert_array_equal(resumed, uninterrupted)
     assert not checkpoint.exists()

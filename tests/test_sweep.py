@@ -31,7 +31,7 @@ def test_interrupted_sweep_resumes_without_redoing(tiny_transfer, small_profile,
     with pytest.raises(KeyboardInterrupt):
         sweep.run_sweep(tiny_transfer, small_profile, SWEPT, progress=False)
     assert trained == [("mse", 0), ("mse", 1)]
-    where = sweep.points_dir(small_profile)
+    where = sweep.points_dir(small_profile, small_profile.sweep_hidden_sizes)
     assert sorted(p.name for p in where.iterdir()) == ["mse-seed0.csv", "mse-seed1.csv"]
 
     trained.clear()
