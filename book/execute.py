@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import hashlib
 import json
+import os
+import platform
 import re
 import sys
 import time
@@ -123,14 +126,59 @@ def stale_notebooks() -> list[Path]:
             if recorded_fingerprint(p) != fingerprint(p) or recorded_profile(p) != PUBLISHED_PROFILE]
 
 
+def cpu() -> dict:
+    """The processor a notebook ran on: float results can differ between CPU
+    models (oneDNN picks kernels by instruction set), so it is recorded."""
+    info = {}
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = (part.strip() for part in line.partition(":"))
+            if key in ("vendor_id", "cpu family", "model", "model name", "flags") and key not in info:
+                info[key] = value
+    if "flags" in info:  # the instruction-set extensions that select kernels
+        info["flags"] = " ".join(f for f in info["flags"].split() if f.startswith(("avx", "fma", "amx", "sse4")))
+    return dict(info, cpus=os.cpu_count(), machine=platform.machine())
+
+
+# Injected around a notebook while it runs (never saved): record every file under
+# results/ that the kernel opens for reading, so that a test can tell when a
+# result a notebook glued from has changed since (tests/test_freshness.py).
+_WATCH_READS = """
+import sys as _sys
+_book_reads = set()
+def _book_audit(event, args, _root={root!r}):
+    if event == "open" and isinstance(args[0], str) and args[0].startswith(_root) and "r" in (args[1] or "r"):
+        _book_reads.add(args[0])
+_sys.addaudithook(_book_audit)
+"""
+_REPORT_READS = "print(__import__('json').dumps(sorted(_book_reads)))"
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
 def execute(md_path: Path) -> float:
     """Run one chapter and write ``<chapter>.ipynb``; return the wall time in seconds."""
     notebook = jupytext.read(md_path)
-    stamp = dict(fingerprint=fingerprint(md_path), profile=current_profile().name)
+    stamp = dict(fingerprint=fingerprint(md_path), profile=current_profile().name, cpu=cpu())
+    results = (ROOT / "results").resolve()
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(_WATCH_READS.format(root=f"{results}{os.sep}")))
+    notebook.cells.append(nbformat.v4.new_code_cell(_REPORT_READS))
     start = time.perf_counter()
     NotebookClient(notebook, timeout=TIMEOUT_S, kernel_name="python3",
                    resources={"metadata": {"path": str(md_path.parent)}}).execute()
     seconds = time.perf_counter() - start
+    notebook.cells.pop(0)
+    read = json.loads(notebook.cells.pop().outputs[0]["text"])
+    for cell in notebook.cells:  # number the cells as if the injected one had not run
+        if cell.cell_type == "code" and cell.execution_count:
+            cell.execution_count -= 1
+            for output in cell.outputs:
+                if output.get("execution_count"):
+                    output["execution_count"] -= 1
+    stamp["results_read"] = {Path(p).relative_to(results).as_posix(): file_hash(Path(p))
+                             for p in read if Path(p).is_file()}
     notebook.metadata["book"] = dict(stamp, seconds=round(seconds, 1))
     with atomic_path(md_path.with_suffix(".ipynb")) as tmp:  # a failed run keeps the old outputs
         nbformat.write(notebook, tmp)

@@ -74,3 +74,21 @@ def test_a_notebook_executed_in_another_profile_is_stale(tmp_path, monkeypatch):
     monkeypatch.setattr(ex, "notebook_sources", lambda: [tmp_path / md.name])
     monkeypatch.setattr(ex, "fingerprint", lambda p: nb.metadata["book"]["fingerprint"])
     assert ex.stale_notebooks() == [tmp_path / md.name]
+
+
+def test_results_a_notebook_read_are_unchanged_since_it_ran():
+    """A notebook glues numbers from ``results/``; if one of the files it read
+    has changed since, its text may no longer match the data."""
+    from book.execute import ROOT, file_hash
+
+    changed = {}
+    for md in notebook_sources():
+        stamp = nbformat.read(md.with_suffix(".ipynb"), as_version=4).metadata.get("book", {})
+        for name, digest in stamp.get("results_read", {}).items():
+            path = ROOT / "results" / name
+            if not path.is_file() or file_hash(path) != digest:
+                changed.setdefault(md.stem, []).append(name)
+    assert not changed, (
+        f"results files changed after the notebooks that read them ran: {changed}. "
+        f"Re-execute them: python -m book.execute {' '.join(changed)}"
+    )
