@@ -27,6 +27,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 from nbclient import NotebookClient
+from packaging.utils import canonicalize_name
 
 from book.cache import ROOT, atomic_path
 from book.profile import current_profile
@@ -49,16 +50,34 @@ def chapter_paths(names) -> list[Path]:
     return [known[Path(n).stem] for n in names] or list(known.values())
 
 
-# Pinned packages that build, test or serve the book but never run inside a
-# chapter's kernel: a new pin of one of these cannot change an output. Any
-# package not named here counts (the safe default).
-NOT_IN_KERNEL = re.compile(
-    r"^(sphinx|jupyter-book|pydata-sphinx-theme|accessible-pygments|alabaster"
-    r"|pybtex|latexcodec|snowballstemmer|imagesize|babel|playwright|greenlet|pytest|nbval"
-    r"|iniconfig|pluggy|coverage|hypothesis|sortedcontainers|jupyterlab|jupyter-server|notebook"
-    r"|check-jsonschema|ruff)",
-    re.IGNORECASE,
-)
+def kernel_distributions() -> set[str]:
+    """The distributions a chapter's kernel can import: the ``book`` package's
+    declared dependencies and the kernel's own (``ipykernel``), with everything
+    they require, transitively, as installed. Pins of anything else (the site's
+    theme, JupyterLab, test tools) cannot change an output."""
+    import tomllib
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    todo = [Requirement(r).name for r in declared] + ["ipykernel"]
+    seen: set[str] = set()
+    while todo:
+        name = canonicalize_name(todo.pop())
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for line in requires:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(requirement.name)
+    return seen
 
 
 def book_modules(sources: list[str]) -> set[str]:
@@ -85,7 +104,7 @@ def fingerprint(md_path: Path) -> str:
     """A hash of everything that produced a notebook's outputs: its code cells
     (with their tags; prose produces no output), the ``book`` modules they
     import, transitively (as syntax trees, so comments do not count), and the
-    pins of the packages that can run in its kernel."""
+    pins of the distributions its kernel can import (``kernel_distributions``)."""
     code = [
         (cell.source, cell.metadata.get("tags", []))
         for cell in jupytext.read(md_path).cells
@@ -95,8 +114,10 @@ def fingerprint(md_path: Path) -> str:
     for module in sorted(book_modules([source for source, _ in code])):
         tree = ast.dump(ast.parse((ROOT / "book" / f"{module}.py").read_text()))
         digest.update(f"book/{module}.py\0{tree}\0".encode())
+    kernel = kernel_distributions()
     pins = [line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
-            if line.strip() and not line.startswith("#") and not NOT_IN_KERNEL.match(line.strip())]
+            if line.strip() and not line.startswith("#")
+            and canonicalize_name(re.split(r"[=<>!~ ;\[]", line.strip())[0]) in kernel]
     digest.update("\n".join(sorted(pins)).encode())
     return digest.hexdigest()[:16]
 
