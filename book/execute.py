@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import hashlib
 import json
+import os
+import platform
 import re
 import sys
 import time
@@ -24,6 +27,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 from nbclient import NotebookClient
+from packaging.utils import canonicalize_name
 
 from book.cache import ROOT, atomic_path
 from book.profile import current_profile
@@ -46,16 +50,34 @@ def chapter_paths(names) -> list[Path]:
     return [known[Path(n).stem] for n in names] or list(known.values())
 
 
-# Pinned packages that build, test or serve the book but never run inside a
-# chapter's kernel: a new pin of one of these cannot change an output. Any
-# package not named here counts (the safe default).
-NOT_IN_KERNEL = re.compile(
-    r"^(sphinx|jupyter-book|pydata-sphinx-theme|accessible-pygments|alabaster"
-    r"|pybtex|latexcodec|snowballstemmer|imagesize|babel|playwright|greenlet|pytest|nbval"
-    r"|iniconfig|pluggy|coverage|hypothesis|sortedcontainers|jupyterlab|jupyter-server|notebook"
-    r"|check-jsonschema|ruff)",
-    re.IGNORECASE,
-)
+def kernel_distributions() -> set[str]:
+    """The distributions a chapter's kernel can import: the ``book`` package's
+    declared dependencies and the kernel's own (``ipykernel``), with everything
+    they require, transitively, as installed. Pins of anything else (the site's
+    theme, JupyterLab, test tools) cannot change an output."""
+    import tomllib
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    todo = [Requirement(r).name for r in declared] + ["ipykernel"]
+    seen: set[str] = set()
+    while todo:
+        name = canonicalize_name(todo.pop())
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for line in requires:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(requirement.name)
+    return seen
 
 
 def book_modules(sources: list[str]) -> set[str]:
@@ -82,7 +104,7 @@ def fingerprint(md_path: Path) -> str:
     """A hash of everything that produced a notebook's outputs: its code cells
     (with their tags; prose produces no output), the ``book`` modules they
     import, transitively (as syntax trees, so comments do not count), and the
-    pins of the packages that can run in its kernel."""
+    pins of the distributions its kernel can import (``kernel_distributions``)."""
     code = [
         (cell.source, cell.metadata.get("tags", []))
         for cell in jupytext.read(md_path).cells
@@ -92,8 +114,10 @@ def fingerprint(md_path: Path) -> str:
     for module in sorted(book_modules([source for source, _ in code])):
         tree = ast.dump(ast.parse((ROOT / "book" / f"{module}.py").read_text()))
         digest.update(f"book/{module}.py\0{tree}\0".encode())
+    kernel = kernel_distributions()
     pins = [line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
-            if line.strip() and not line.startswith("#") and not NOT_IN_KERNEL.match(line.strip())]
+            if line.strip() and not line.startswith("#")
+            and canonicalize_name(re.split(r"[=<>!~ ;\[]", line.strip())[0]) in kernel]
     digest.update("\n".join(sorted(pins)).encode())
     return digest.hexdigest()[:16]
 
@@ -123,14 +147,59 @@ def stale_notebooks() -> list[Path]:
             if recorded_fingerprint(p) != fingerprint(p) or recorded_profile(p) != PUBLISHED_PROFILE]
 
 
+def cpu() -> dict:
+    """The processor a notebook ran on: float results can differ between CPU
+    models (oneDNN picks kernels by instruction set), so it is recorded."""
+    info = {}
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = (part.strip() for part in line.partition(":"))
+            if key in ("vendor_id", "cpu family", "model", "model name", "flags") and key not in info:
+                info[key] = value
+    if "flags" in info:  # the instruction-set extensions that select kernels
+        info["flags"] = " ".join(f for f in info["flags"].split() if f.startswith(("avx", "fma", "amx", "sse4")))
+    return dict(info, cpus=os.cpu_count(), machine=platform.machine())
+
+
+# Injected around a notebook while it runs (never saved): record every file under
+# results/ that the kernel opens for reading, so that a test can tell when a
+# result a notebook glued from has changed since (tests/test_freshness.py).
+_WATCH_READS = """
+import sys as _sys
+_book_reads = set()
+def _book_audit(event, args, _root={root!r}):
+    if event == "open" and isinstance(args[0], str) and args[0].startswith(_root) and "r" in (args[1] or "r"):
+        _book_reads.add(args[0])
+_sys.addaudithook(_book_audit)
+"""
+_REPORT_READS = "print(__import__('json').dumps(sorted(_book_reads)))"
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
 def execute(md_path: Path) -> float:
     """Run one chapter and write ``<chapter>.ipynb``; return the wall time in seconds."""
     notebook = jupytext.read(md_path)
-    stamp = dict(fingerprint=fingerprint(md_path), profile=current_profile().name)
+    stamp = dict(fingerprint=fingerprint(md_path), profile=current_profile().name, cpu=cpu())
+    results = (ROOT / "results").resolve()
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(_WATCH_READS.format(root=f"{results}{os.sep}")))
+    notebook.cells.append(nbformat.v4.new_code_cell(_REPORT_READS))
     start = time.perf_counter()
     NotebookClient(notebook, timeout=TIMEOUT_S, kernel_name="python3",
                    resources={"metadata": {"path": str(md_path.parent)}}).execute()
     seconds = time.perf_counter() - start
+    notebook.cells.pop(0)
+    read = json.loads(notebook.cells.pop().outputs[0]["text"])
+    for cell in notebook.cells:  # number the cells as if the injected one had not run
+        if cell.cell_type == "code" and cell.execution_count:
+            cell.execution_count -= 1
+            for output in cell.outputs:
+                if output.get("execution_count"):
+                    output["execution_count"] -= 1
+    stamp["results_read"] = {Path(p).relative_to(results).as_posix(): file_hash(Path(p))
+                             for p in read if Path(p).is_file()}
     notebook.metadata["book"] = dict(stamp, seconds=round(seconds, 1))
     with atomic_path(md_path.with_suffix(".ipynb")) as tmp:  # a failed run keeps the old outputs
         nbformat.write(notebook, tmp)

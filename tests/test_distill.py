@@ -130,6 +130,57 @@ def test_kd_loss_at_high_temperature_is_mse_on_centred_logits():
     assert err(200.0) < err(20.0) < err(5.0)
 
 
+def _gradient(loss, y_true, student):
+    import tensorflow as tf
+
+    s = tf.Variable(student)
+    with tf.GradientTape() as tape:
+        value = tf.reduce_sum(loss(y_true, s))
+    return tape.gradient(value, s).numpy()
+
+
+def _softmax(x, t):
+    e = np.exp((x - x.max(axis=-1, keepdims=True)) / t)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+@pytest.mark.parametrize("temperature", [1.0, 4.0, 20.0])
+def test_kd_gradient_is_one_minus_alpha_times_t_times_q_minus_p(temperature):
+    """Chapter 4: d KL(p(T) || q(T)) / ds = (q - p) / T, so with the T^2 factor the soft
+    term's gradient is (1 - alpha) T (q - p); the hard term adds alpha (q(1) - y)."""
+    rng = np.random.default_rng(5)
+    teacher = (rng.normal(size=(4, 10)) * 3).astype("float32")
+    student = (rng.normal(size=(4, 10)) * 3).astype("float32")
+    labels = np.array([0, 3, 5, 9])
+    y_true = targets(teacher, labels)
+    p, q = _softmax(teacher, temperature), _softmax(student, temperature)
+    alpha = 0.3
+    expected = (1 - alpha) * temperature * (q - p) + alpha * (_softmax(student, 1.0) - np.eye(10)[labels])
+    np.testing.assert_allclose(_gradient(kd_loss(temperature, alpha), y_true, student), expected, rtol=1e-3,
+                               atol=1e-5)
+
+
+def test_kd_gradient_scale_does_not_shrink_with_temperature():
+    """Without T^2 the soft term's gradient would fall like 1 / T^2; with it, it settles."""
+    rng = np.random.default_rng(6)
+    teacher, student = rng.normal(size=(2, 8, 10)).astype("float32")
+    y_true = targets(teacher, np.zeros(8, int))
+    size = {t: np.abs(_gradient(kd_loss(t, 0.0), y_true, student)).mean() for t in (20.0, 40.0, 80.0)}
+    assert size[80.0] == pytest.approx(size[20.0], rel=0.05)
+
+
+def test_mse_is_twice_the_high_temperature_limit_plus_the_mean_logit_gap():
+    """Chapter 4: MSE = 2 lim T^2 KL + (mean s - mean z)^2 (N = 10)."""
+    rng = np.random.default_rng(7)
+    teacher = (rng.normal(size=(6, 10)) * 2).astype("float32")
+    student = (rng.normal(size=(6, 10)) * 2 + 1.5).astype("float32")  # a different mean logit
+    y_true = targets(teacher, np.zeros(6, int))
+    limit = np.sum(((student - student.mean(1, keepdims=True)) - (teacher - teacher.mean(1, keepdims=True))) ** 2,
+                   axis=1) / (2 * 10)
+    mean_gap = (student.mean(1) - teacher.mean(1)) ** 2
+    np.testing.assert_allclose(np.asarray(mse_logits_loss(y_true, student)), 2 * limit + mean_gap, rtol=1e-5)
+
+
 def test_kd_loss_per_head_settings():
     """A fused model's heads can each have their own (T, alpha)."""
     rng = np.random.default_rng(4)

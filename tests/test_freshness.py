@@ -36,7 +36,8 @@ def test_fingerprint_follows_the_code_a_notebook_uses(tmp_path, monkeypatch):
     (tmp_path / "book").mkdir()
     for f in (ex.ROOT / "book").glob("*.py"):
         (tmp_path / "book" / f.name).write_bytes(f.read_bytes())
-    (tmp_path / "requirements.txt").write_bytes((ex.ROOT / "requirements.txt").read_bytes())
+    for name in ("requirements.txt", "pyproject.toml"):
+        (tmp_path / name).write_bytes((ex.ROOT / name).read_bytes())
     (tmp_path / "chapters").mkdir()
     copy = tmp_path / "chapters" / md.name
     copy.write_bytes(md.read_bytes())
@@ -51,12 +52,12 @@ def test_fingerprint_follows_the_code_a_notebook_uses(tmp_path, monkeypatch):
         finally:
             path.write_text(original)
 
-    # prose, comments, modules the chapter never imports, build-only pins: no output changes
+    # prose, comments, modules the chapter never imports, pins outside the kernel: no output changes
     assert edited(copy, lambda s: s + "\nA new paragraph of prose.\n") == before
     assert edited(tmp_path / "book" / "teacher.py", lambda s: s + "\n# a comment\n") == before
     assert edited(tmp_path / "book" / "sweep.py", lambda s: s + "\nX = 1\n") == before
-    assert edited(tmp_path / "requirements.txt", lambda s: s.replace("Sphinx==", "Sphinx==0")) == before
-    # code cells, code of an imported module (here a transitive import), runtime pins: stale
+    assert edited(tmp_path / "requirements.txt", lambda s: s.replace("sphinx-book-theme==", "sphinx-book-theme==0")) == before
+    # code cells, code of an imported module (here a transitive import), pins in the kernel: stale
     assert edited(copy, lambda s: s + "\n```{code-cell} ipython3\n1 + 1\n```\n") != before
     assert edited(tmp_path / "book" / "models.py", lambda s: s + "\nX = 1\n") != before
     assert edited(tmp_path / "requirements.txt", lambda s: s.replace("keras==", "keras==0")) != before
@@ -74,3 +75,21 @@ def test_a_notebook_executed_in_another_profile_is_stale(tmp_path, monkeypatch):
     monkeypatch.setattr(ex, "notebook_sources", lambda: [tmp_path / md.name])
     monkeypatch.setattr(ex, "fingerprint", lambda p: nb.metadata["book"]["fingerprint"])
     assert ex.stale_notebooks() == [tmp_path / md.name]
+
+
+def test_results_a_notebook_read_are_unchanged_since_it_ran():
+    """A notebook glues numbers from ``results/``; if one of the files it read
+    has changed since, its text may no longer match the data."""
+    from book.execute import ROOT, file_hash
+
+    changed = {}
+    for md in notebook_sources():
+        stamp = nbformat.read(md.with_suffix(".ipynb"), as_version=4).metadata.get("book", {})
+        for name, digest in stamp.get("results_read", {}).items():
+            path = ROOT / "results" / name
+            if not path.is_file() or file_hash(path) != digest:
+                changed.setdefault(md.stem, []).append(name)
+    assert not changed, (
+        f"results files changed after the notebooks that read them ran: {changed}. "
+        f"Re-execute them: python -m book.execute {' '.join(changed)}"
+    )

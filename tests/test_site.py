@@ -2,9 +2,11 @@
 
 The fixture builds the HTML from the committed notebooks exactly as the
 README does, with warnings as errors. Then, for the intro and every chapter:
-no console errors, every image decodes, every internal link resolves, the
-page's main heading is the chapter's title. A screenshot of each page is saved
-under ``_build/screenshots/``. Needs Debian's ``chromium`` (``.ci/run``
+nothing is requested from another host (the book reads offline), no console
+errors, every equation rendered, every image decodes, every internal link
+resolves, the page's main heading is the chapter's title; and at a phone's
+width the navigation opens from its button. Screenshots of each page, at
+desktop and phone width, are saved under ``_build/screenshots/``. Needs Debian's ``chromium`` (``.ci/run``
 installs it); Playwright drives it, and never downloads a browser of its own.
 """
 
@@ -28,6 +30,7 @@ BUILD = ROOT / "_build"
 HTML = BUILD / "html"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PAGES = {p.stem: p.relative_to(ROOT).with_suffix(".html").as_posix() for p in notebook_sources()}
+PHONE = {"width": 390, "height": 844}
 
 
 def title_of(md: Path) -> str:
@@ -72,18 +75,16 @@ def browser(site):
 @pytest.mark.parametrize("name", list(PAGES))
 def test_page(site, browser, name):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    errors = []
+    errors, off_site = [], []
 
     def on_console(msg):
         source = msg.location.get("url", "")
-        # This machine is offline: a CDN script (MathJax) cannot load here, which
-        # says nothing about the page. The browser's own favicon probe neither.
-        offline_cdn = source and not source.startswith(site)
-        if msg.type == "error" and not offline_cdn and not source.endswith("/favicon.ico"):
+        if msg.type == "error" and not source.endswith("/favicon.ico"):  # the browser's own probe
             errors.append(f"{msg.text} ({source})")
 
     page.on("console", on_console)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("request", lambda r: None if r.url.startswith((site, "data:", "blob:")) else off_site.append(r.url))
     url = f"{site}/{PAGES[name]}"
     response = page.goto(url, wait_until="networkidle")
     assert response and response.ok, f"{PAGES[name]}: HTTP {response and response.status}"
@@ -91,7 +92,15 @@ def test_page(site, browser, name):
     (BUILD / "screenshots").mkdir(exist_ok=True)
     page.screenshot(path=str(BUILD / "screenshots" / f"{name}.png"), full_page=True)
 
+    assert not off_site, f"{PAGES[name]}: requests to other hosts {off_site}"
     assert not errors, f"{PAGES[name]}: console errors {errors}"
+
+    # Every equation typeset: MathJax replaced the TeX source with its own markup.
+    page.wait_for_function("() => !window.MathJax || !MathJax.startup || MathJax.startup.promise")
+    page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
+    raw = page.evaluate(r"""() => Array.from(document.querySelectorAll('main .math'))
+        .filter(el => !el.querySelector('mjx-container')).map(el => el.textContent.slice(0, 60))""")
+    assert not raw, f"{PAGES[name]}: equations left as raw TeX: {raw}"
 
     heading = page.locator("main h1").first.inner_text().strip().rstrip("#").strip()
     md = next(p for p in notebook_sources() if p.stem == name)
@@ -121,4 +130,20 @@ def test_page(site, browser, name):
             if page.locator(f"[id='{unquote(parsed.fragment)}']").count() == 0:
                 missing.append(href)
     assert not missing, f"{PAGES[name]}: internal links that do not resolve: {missing}"
+    page.close()
+
+
+@pytest.mark.parametrize("name", ["intro", "04_temperature"])
+def test_navigation_opens_and_closes_at_phone_width(site, browser, name):
+    page = browser.new_page(viewport=PHONE)
+    page.goto(f"{site}/{PAGES[name]}", wait_until="networkidle")
+    page.screenshot(path=str(BUILD / "screenshots" / f"{name}-phone.png"))
+    # pydata-sphinx-theme shows the navigation in a modal dialog on narrow screens
+    first_chapter = page.locator("dialog#pst-primary-sidebar-modal a", has_text="The teacher").first
+    assert not first_chapter.is_visible(), "the chapter list shows before the button is pressed"
+    page.get_by_role("button", name="Toggle primary sidebar").first.click()
+    first_chapter.wait_for(state="visible", timeout=5000)
+    page.screenshot(path=str(BUILD / "screenshots" / f"{name}-phone-navigation.png"))
+    page.keyboard.press("Escape")
+    first_chapter.wait_for(state="hidden", timeout=5000)
     page.close()
