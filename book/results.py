@@ -47,66 +47,74 @@ def _stats(name: str, size: str) -> pd.DataFrame:
         .test_accuracy.agg(["mean", "std", "count"])
 
 
-def _with_compression(table: pd.DataFrame) -> pd.DataFrame:
-    from book.models import compression_rate
+def short_label(method: str) -> str:
+    """A method's name for a narrow table column: MSE, hard, KD, distilled, scratch."""
+    prefix = method.split("-")[0]
+    return {"mse": "MSE", "hard": "hard", "kd": "KD", "distilled": "distilled", "scratch": "scratch"}.get(prefix, method)
 
-    table = table.copy()
-    table.insert(list(table.columns).index("parameters") + 1, "compression",
-                 [f"{compression_rate(p):.2f}x" for p in table.parameters])
-    table["parameters"] = table.parameters.map("{:,}".format)
-    return table
+
+def _accuracy(mean: float, sd: float | None = None) -> str:
+    return f"{mean:.4f}" if sd is None else f"{mean:.4f} ± {sd:.4f}"
 
 
 def headline_table() -> pd.DataFrame:
-    """The headline results (intro and README), built from the published results files."""
+    """The headline results (intro and README), built from the published results files:
+    one row per model, the training method, the seeds, size and test accuracy (mean ± SD)."""
     from book import original
     from book.frontier import smallest_size
+    from book.models import compression_rate
 
     teacher, k6 = published("teacher"), published("student_k6")
     heads, cnns = _stats("sweep", "k"), _stats("cnn_students", "width")
-    labels = dict(heads[["method", "method_label"]].drop_duplicates().values)
-    rows = [
-        ("teacher CNN (ch. 1)", teacher["params"], f"{teacher['test_accuracy']:.4f}"),
-        ("original's student, k = 6 (quoted)", k6["params"], f"{original.STUDENT_K6_ACCURACY:.4f}"),
-    ]
-    rows += [
-        (f"student k = 6, {labels[m]}, one seed (ch. 3)", k6["params"], f"{acc:.4f}")
-        for m, acc in k6["test_accuracy"].items()
-    ]
-
-    def mean_row(r, name, note, chapter):
-        return (f"{name}{note}, {r.method_label}, {r['count']} seeds ({chapter})", r.params,
-                f"{r['mean']:.4f} ± {r['std']:.4f}")
-
-    for m in labels:
+    rows = [("teacher CNN", "hard labels", 1, teacher["params"], _accuracy(teacher["test_accuracy"])),
+            ("original's student, k = 6", "MSE on logits (quoted)", 1, k6["params"],
+             _accuracy(original.STUDENT_K6_ACCURACY))]
+    for m in heads.method.unique():
         of_method = heads[heads.method == m]
         smallest = smallest_size(of_method, 0.95, acc="mean")
         for _, r in of_method[(of_method.k == 6) | (of_method.params == smallest)].iterrows():
-            note = ", the smallest with mean ≥ 0.95" if r.params == smallest else ""
-            rows.append(mean_row(r, f"student k = {r.k}", note, "ch. 5"))
+            note = " (smallest ≥ 0.95)" if r.params == smallest else ""
+            rows.append((f"head, k = {r.k}{note}", r.method_label, r["count"], r.params,
+                         _accuracy(r["mean"], r["std"])))
     for m in cnns.method.unique():
         of_method = cnns[cnns.method == m]
         for level in (0.98, 0.99):
             smallest = smallest_size(of_method, level, acc="mean")
             for _, r in of_method[of_method.params == smallest].iterrows():
-                rows.append(mean_row(r, f"CNN w = {r.width}", f", the smallest with mean ≥ {level}", "ch. 7"))
-    table = pd.DataFrame(rows, columns=["model", "parameters", "test accuracy"])
-    return _with_compression(table).set_index("model")
+                rows.append((f"CNN, w = {r.width} (smallest ≥ {level})", r.method_label, r["count"],
+                             r.params, _accuracy(r["mean"], r["std"])))
+    table = pd.DataFrame(rows, columns=["model", "training", "seeds", "parameters", "test accuracy"])
+    table.insert(4, "compression", [compression_rate(p) for p in table.parameters])
+    return table.set_index("model")
 
 
 def best_per_rate_table() -> pd.DataFrame:
-    """For every student size (heads of the sweep, CNN students), the training method with
-    the best mean test accuracy."""
-    heads, cnns = _stats("sweep", "k"), _stats("cnn_students", "width")
-    heads["student"] = [f"head, k = {k}" for k in heads.k]
-    cnns["student"] = [f"CNN, w = {w}" for w in cnns.width]
-    stats = pd.concat([heads, cnns], ignore_index=True)
-    best = stats.loc[stats.groupby("student")["mean"].idxmax()].sort_values("params")
-    table = pd.DataFrame(dict(
-        student=best.student.values, parameters=best.params.values, best_method=best.method_label.values,
-        test_accuracy=[f"{m:.4f} ± {s:.4f}" for m, s in zip(best["mean"], best["std"])],
-    ))
-    return _with_compression(table).set_index("student")
+    """For every student size (heads of the sweep, CNN students), the training method with the
+    best mean test accuracy, and every method it ties with (paired 95% interval containing zero)."""
+    from book.models import compression_rate
+    from book.stats import best_with_ties
+
+    sweep, cnns = pd.read_csv(PUBLISHED / "sweep.csv"), pd.read_csv(PUBLISHED / "cnn_students.csv")
+    rows = []
+    for runs, size, name in ((sweep, "k", "head, k = {}"), (cnns, "width", "CNN, w = {}")):
+        best = best_with_ties(runs, list(runs.method.unique()), by=size)
+        for value, methods in best.items():
+            leader = methods.split(" = ")[0]
+            at = runs[(runs[size] == value) & (runs.method == leader)]
+            rows.append((name.format(value), int(at.params.iloc[0]),
+                         " = ".join(short_label(m) for m in methods.split(" = ")),
+                         _accuracy(at.test_accuracy.mean(), at.test_accuracy.std())))
+    table = pd.DataFrame(rows, columns=["student", "parameters", "best method (= ties)", "test accuracy"])
+    table.insert(2, "compression", [compression_rate(p) for p in table.parameters])
+    return table.sort_values("parameters").set_index("student")
+
+
+def _markdown(table: pd.DataFrame) -> str:
+    """A results table for the README: the same numbers, formatted as the book's tables are."""
+    table = table.copy()
+    table["parameters"] = table.parameters.map("{:,}".format)
+    table["compression"] = table.compression.map("{:.1f}x".format)
+    return table.to_markdown()
 
 
 def performance_tables() -> tuple[str, pd.DataFrame, pd.DataFrame]:
@@ -156,7 +164,7 @@ def performance_tables() -> tuple[str, pd.DataFrame, pd.DataFrame]:
 
 
 README = ROOT / "README.md"
-BLOCKS = {"results": lambda: headline_table().to_markdown(), "performance": lambda: _performance_markdown()}
+BLOCKS = {"results": lambda: _markdown(headline_table()), "performance": lambda: _performance_markdown()}
 
 
 def _performance_markdown() -> str:
