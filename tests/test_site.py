@@ -114,6 +114,25 @@ def test_page(site, browser, name):
     if name[:2].isdigit():
         assert images, f"{PAGES[name]}: a chapter page without a single figure"
 
+    # Every table and code block fits the text column (a wider one scrolls or is clipped).
+    wide = page.evaluate("""() => Array.from(document.querySelectorAll('main table, main pre'))
+        .filter(el => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1)
+        .map(el => el.tagName + ': ' + el.textContent.trim().slice(0, 50))""")
+    assert not wide, f"{PAGES[name]}: tables or code wider than the column: {wide}"
+
+    # Figures are drawn at the column's width (book.plots), as SVG, so their text is shown at its
+    # nominal size (10 pt and up): no figure may be scaled down by more than a tenth.
+    shrunk = page.evaluate("""() => Array.from(document.querySelectorAll('main img'))
+        .filter(img => img.naturalWidth > 0 && img.clientWidth / img.naturalWidth < 0.9)
+        .map(img => img.getAttribute('src') + ' shown at ' + (img.clientWidth / img.naturalWidth).toFixed(2))""")
+    assert not shrunk, f"{PAGES[name]}: figures shrunk below their drawn size (text too small): {shrunk}"
+    rasters = page.eval_on_selector_all("main img", "imgs => imgs.map(i => i.getAttribute('src'))")
+    assert all(src.endswith(".svg") for src in rasters), f"{PAGES[name]}: figures not in SVG: {rasters}"
+
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=str(BUILD / "screenshots" / f"{name}-phone-full.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
     hrefs = page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)")
     here = Path(HTML / PAGES[name])
     missing = []
