@@ -1,7 +1,7 @@
 """Show the code a chapter explains, where it explains it.
 
 Introduced in chapter 3. The losses and training loops live in ``book/`` so
-that every chapter runs the same code; ``show`` prints their source in the
+that every chapter runs the same code; ``listing`` prints their source in the
 chapter, highlighted, so the reader sees what runs without leaving the page.
 """
 
@@ -12,6 +12,6 @@ import inspect
 from IPython.display import Code
 
 
-def show(*objects) -> Code:
+def listing(*objects) -> Code:
     """The source of functions or classes, one after the other, as a highlighted code block."""
     return Code("\n\n".join(inspect.getsource(o).rstrip() for o in objects), language="python")

@@ -8,7 +8,10 @@ and the book's table CSS class, which keeps a table within the text column.
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
+from IPython.display import HTML
 
 # How each kind of value is written, everywhere in the book.
 KINDS = {
@@ -24,9 +27,13 @@ KINDS = {
 
 
 def show(table: pd.DataFrame, kinds: dict[str, str] | None = None, index: bool = False,
-         caption: str | None = None):
+         caption: str | None = None) -> HTML:
     """A styled table: ``kinds`` maps columns to ``KINDS`` (other numbers: integers
-    with thousands separators, floats to 4 significant digits)."""
+    with thousands separators, floats to 4 significant digits).
+
+    Returned as plain HTML whose element ids come from the table's content, so
+    that re-running a cell gives byte-identical output (nbval compares it).
+    """
     kinds = kinds or {}
     formats = {}
     for column in table.columns:
@@ -43,4 +50,5 @@ def show(table: pd.DataFrame, kinds: dict[str, str] | None = None, index: bool =
         styler = styler.hide(axis="index", names=True)
     if caption:
         styler = styler.set_caption(caption)
-    return styler
+    uuid = hashlib.sha256(table.to_csv().encode() + str(caption).encode()).hexdigest()[:8]
+    return HTML(styler.set_uuid(uuid).to_html())
