@@ -11,6 +11,7 @@ one training loop serves every loss.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import math
 import time
@@ -351,6 +352,11 @@ def fit_fused_heads(
     """
     import tensorflow as tf  # only here: the fused step uses TF's own kernels
 
+    # A finished run's training function and model form reference cycles that hold its
+    # 2 GB copy of the features until Python's cycle collector runs, which can be many
+    # runs later: collect now, before this run makes its own copy (else a sweep in one
+    # process runs out of memory).
+    gc.collect()
     keras.utils.set_random_seed(seed)
     model = fused_model(hidden_sizes, transfer.train_features.shape[1], seed, dropout)
     weights = [w.value for w in model.trainable_variables]  # the backing tf.Variables
