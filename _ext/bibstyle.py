@@ -14,8 +14,17 @@ class AuthorYearLabels(BaseLabelStyle):
     def format_labels(self, sorted_entries):
         for entry in sorted_entries:
             people = entry.persons.get("author", [])
-            names = [" ".join(p.last_names) or " ".join(p.first_names) for p in people]
-            who = names[0] if len(names) == 1 else " and ".join(names) if len(names) == 2 else f"{names[0]} et al."
+            names = [
+                " ".join(p.last_names) or " ".join(p.first_names)
+                for p in people
+            ]
+            who = (
+                names[0]
+                if len(names) == 1
+                else " and ".join(names)
+                if len(names) == 2
+                else f"{names[0]} et al."
+            )
             yield f"{who}, {entry.fields.get('year', 'n.d.')}"
 
 
@@ -25,5 +34,7 @@ class AuthorYearStyle(UnsrtStyle):
 
 
 def setup(app):
-    pybtex.plugin.register_plugin("pybtex.style.formatting", "authoryear", AuthorYearStyle)
+    pybtex.plugin.register_plugin(
+        "pybtex.style.formatting", "authoryear", AuthorYearStyle
+    )
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -34,35 +34,68 @@ def build_html(output: Path = ROOT, quiet: bool = False) -> Path:
     and return that folder. A failed build raises ``RuntimeError`` (with the end
     of the build's log when ``quiet`` kept it off the terminal)."""
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
-    command = [str(jupyter_book), "build", str(ROOT), "-W", "-n", "--keep-going"]
+    command = [
+        str(jupyter_book),
+        "build",
+        str(ROOT),
+        "-W",
+        "-n",
+        "--keep-going",
+    ]
     if Path(output).resolve() != ROOT:
         command += ["--path-output", str(output)]
     build = subprocess.run(command, cwd=ROOT, capture_output=quiet, text=True)
     if build.returncode != 0:
-        log = f":\n{build.stdout[-4000:]}\n{build.stderr[-4000:]}" if quiet else ""
-        raise RuntimeError(f"jupyter-book build failed (exit {build.returncode}){log}")
+        log = (
+            f":\n{build.stdout[-4000:]}\n{build.stderr[-4000:]}"
+            if quiet
+            else ""
+        )
+        raise RuntimeError(
+            f"jupyter-book build failed (exit {build.returncode}){log}"
+        )
     return Path(output) / "_build" / "html"
 
 
-def write_archive(html: Path = HTML, archive: Path = ARCHIVE, top: str = NAME) -> Path:
+def write_archive(
+    html: Path = HTML, archive: Path = ARCHIVE, top: str = NAME
+) -> Path:
     """Zip every file under ``html`` into ``archive``, below the folder ``top``."""
     html = Path(html)
     if not (html / "index.html").is_file():
-        raise SystemExit(f"{html}/index.html not found: build the book first (python -m book.archive)")
+        raise SystemExit(
+            f"{html}/index.html not found: build the book first (python -m book.archive)"
+        )
     # Sphinx's bookkeeping for incremental builds (.buildinfo) is no part of the site.
-    files = sorted(p for p in html.rglob("*")
-                   if p.is_file() and not any(part.startswith(".") for part in p.relative_to(html).parts))
+    files = sorted(
+        p
+        for p in html.rglob("*")
+        if p.is_file()
+        and not any(
+            part.startswith(".") for part in p.relative_to(html).parts
+        )
+    )
     with atomic_path(archive) as tmp:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        with zipfile.ZipFile(
+            tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9
+        ) as zf:
             for path in files:
                 zf.write(path, f"{top}/{path.relative_to(html).as_posix()}")
-        tmp.chmod(0o644)  # a download, readable like any built file (mkstemp makes it 0600)
+        tmp.chmod(
+            0o644
+        )  # a download, readable like any built file (mkstemp makes it 0600)
     return Path(archive)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m book.archive", description=__doc__.splitlines()[0])
-    parser.add_argument("--no-build", action="store_true", help="archive the existing _build/html")
+    parser = argparse.ArgumentParser(
+        prog="python -m book.archive", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--no-build",
+        action="store_true",
+        help="archive the existing _build/html",
+    )
     args = parser.parse_args(argv)
     if not args.no_build:
         try:
@@ -71,7 +104,9 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(str(err)) from None
     archive = write_archive()
     size = archive.stat().st_size / 2**20
-    print(f"{archive.relative_to(ROOT)} ({size:.1f} MiB): unzip it and open {NAME}/index.html")
+    print(
+        f"{archive.relative_to(ROOT)} ({size:.1f} MiB): unzip it and open {NAME}/index.html"
+    )
 
 
 if __name__ == "__main__":

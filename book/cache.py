@@ -56,7 +56,11 @@ def destination(env_var: str, default: Path) -> Path:
             with tempfile.TemporaryFile(dir=path):
                 pass
         except OSError as err:
-            source = f"${env_var}={value!r}" if value else f"the default for ${env_var}"
+            source = (
+                f"${env_var}={value!r}"
+                if value
+                else f"the default for ${env_var}"
+            )
             raise UnwritableDestination(
                 f"{path} ({source}): cannot create or write files there "
                 f"({type(err).__name__}: {err}); set ${env_var} to a writable folder"
@@ -94,7 +98,9 @@ def atomic_path(path: Path):
     prefix = _temporary_prefix(path)
     for leftover in path.parent.glob(f"{prefix}*"):
         leftover.unlink(missing_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=path.suffix)
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=prefix, suffix=path.suffix
+    )
     os.close(fd)
     try:
         yield Path(tmp)
@@ -134,7 +140,11 @@ def set_aside(path: Path, reason: str) -> None:
     """Report an unusable artifact in one line and move it out of the cache's way."""
     path = Path(path)
     aside = path.with_name(path.name + ".invalid")
-    print(f"cache: {path}: {reason}; moved to {aside.name}, computing it again", file=sys.stderr, flush=True)
+    print(
+        f"cache: {path}: {reason}; moved to {aside.name}, computing it again",
+        file=sys.stderr,
+        flush=True,
+    )
     os.replace(path, aside)
 
 
@@ -159,7 +169,12 @@ def cached(
                 check(value)
             return value
         except Exception as err:  # noqa: BLE001 -- whatever the damage, the remedy is to recompute
-            set_aside(path, f"{type(err).__name__}: {err}" if str(err) else type(err).__name__)
+            set_aside(
+                path,
+                f"{type(err).__name__}: {err}"
+                if str(err)
+                else type(err).__name__,
+            )
     value = compute()
     with atomic_path(path) as tmp:
         save(value, tmp)
@@ -177,8 +192,14 @@ def table_check(columns, rows: int | None = None) -> Callable:
     columns = list(columns)
 
     def check(table) -> None:
-        require(list(table.columns) == columns, f"columns {list(table.columns)}, expected {columns}")
-        require(rows is None or len(table) == rows, f"{len(table)} rows, expected {rows}")
+        require(
+            list(table.columns) == columns,
+            f"columns {list(table.columns)}, expected {columns}",
+        )
+        require(
+            rows is None or len(table) == rows,
+            f"{len(table)} rows, expected {rows}",
+        )
         require(not table.isna().any().any(), "missing values")
 
     return check
@@ -188,7 +209,10 @@ def fields_check(fields) -> Callable:
     """A ``check`` for a cached JSON dict: has every one of ``fields``."""
 
     def check(value) -> None:
-        require(isinstance(value, dict), f"a {type(value).__name__}, expected a JSON object")
+        require(
+            isinstance(value, dict),
+            f"a {type(value).__name__}, expected a JSON object",
+        )
         missing = [f for f in fields if f not in value]
         require(not missing, f"missing fields {missing}")
 

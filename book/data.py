@@ -69,41 +69,61 @@ def validate(arrays: dict, source: str) -> None:
             )
         for name, arr in ((f"x_{split}", x), (f"y_{split}", y)):
             if arr.dtype != np.uint8:
-                raise MnistDataError(f"{source}: {name} has dtype {arr.dtype}; expected uint8")
+                raise MnistDataError(
+                    f"{source}: {name} has dtype {arr.dtype}; expected uint8"
+                )
         if y.max() >= NUM_CLASSES:
             raise MnistDataError(
                 f"{source}: y_{split} holds label {int(y.max())}; expected labels 0-9"
             )
 
 
-MAX_IMAGES = 1_000_000  # MNIST has 70,000; a header declaring more is not MNIST
+MAX_IMAGES = (
+    1_000_000  # MNIST has 70,000; a header declaring more is not MNIST
+)
 
 
-def _read_member(archive: zipfile.ZipFile, key: str, where: str) -> np.ndarray:
+def _read_member(
+    archive: zipfile.ZipFile, key: str, where: str
+) -> np.ndarray:
     """One array of the archive: its header is checked before its data is read."""
     with archive.open(f"{key}.npy") as member:
         try:
             version = np.lib.format.read_magic(member)
         except ValueError as err:
-            raise MnistDataError(f"{where}: {key} is not a NumPy array ({err})") from None
-        read_header = {(1, 0): np.lib.format.read_array_header_1_0,
-                       (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+            raise MnistDataError(
+                f"{where}: {key} is not a NumPy array ({err})"
+            ) from None
+        read_header = {
+            (1, 0): np.lib.format.read_array_header_1_0,
+            (2, 0): np.lib.format.read_array_header_2_0,
+        }.get(version)
         if read_header is None:
-            raise MnistDataError(f"{where}: {key} has NumPy format version {version}; expected 1.0 or 2.0")
+            raise MnistDataError(
+                f"{where}: {key} has NumPy format version {version}; expected 1.0 or 2.0"
+            )
         shape, _, dtype = read_header(member)
         if dtype.hasobject:
-            raise MnistDataError(f"{where}: {key} holds Python objects, not numbers; expected uint8 "
-                                 f"(this loader never unpickles)")
+            raise MnistDataError(
+                f"{where}: {key} holds Python objects, not numbers; expected uint8 "
+                f"(this loader never unpickles)"
+            )
         if dtype != np.uint8:
-            raise MnistDataError(f"{where}: {key} has dtype {dtype}; expected uint8")
+            raise MnistDataError(
+                f"{where}: {key} has dtype {dtype}; expected uint8"
+            )
         if not shape or shape[0] > MAX_IMAGES:
-            raise MnistDataError(f"{where}: {key} declares shape {shape}; expected at most "
-                                 f"{MAX_IMAGES:,} images (MNIST has 70,000)")
+            raise MnistDataError(
+                f"{where}: {key} declares shape {shape}; expected at most "
+                f"{MAX_IMAGES:,} images (MNIST has 70,000)"
+            )
         expected = int(np.prod(shape))
         data = member.read(expected + 1)
         if len(data) != expected:
-            raise MnistDataError(f"{where}: {key} holds {len(data):,} bytes for shape {shape}, "
-                                 f"expected {expected:,}; the file is truncated or corrupt")
+            raise MnistDataError(
+                f"{where}: {key} holds {len(data):,} bytes for shape {shape}, "
+                f"expected {expected:,}; the file is truncated or corrupt"
+            )
         return np.frombuffer(data, np.uint8).reshape(shape)
 
 
@@ -117,19 +137,31 @@ def read_npz(path: Path) -> dict:
         kind = "a directory" if path.is_dir() else "not a regular file"
         raise MnistDataError(f"{path}: {kind}; {expected}")
     if not zipfile.is_zipfile(path):
-        raise MnistDataError(f"{path}: not a readable .npz: not a zip archive (a .npy, another kind "
-                             f"of file, or a truncated or corrupt download); {expected}")
+        raise MnistDataError(
+            f"{path}: not a readable .npz: not a zip archive (a .npy, another kind "
+            f"of file, or a truncated or corrupt download); {expected}"
+        )
     try:
         with zipfile.ZipFile(path) as archive:
-            members = sorted(n[:-4] for n in archive.namelist() if n.endswith(".npy"))
+            members = sorted(
+                n[:-4] for n in archive.namelist() if n.endswith(".npy")
+            )
             missing = [k for k in KEYS if k not in members]
             if missing:
-                raise MnistDataError(f"{path}: missing arrays {missing}; expected keys {list(KEYS)} "
-                                     f"(found {members})")
+                raise MnistDataError(
+                    f"{path}: missing arrays {missing}; expected keys {list(KEYS)} "
+                    f"(found {members})"
+                )
             arrays = {k: _read_member(archive, k, str(path)) for k in KEYS}
     except MnistDataError:
         raise
-    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as err:
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        OSError,
+        ValueError,
+        EOFError,
+    ) as err:
         raise MnistDataError(
             f"{path}: not a readable .npz archive ({type(err).__name__}: {err}); "
             f"the file may be truncated or corrupt. {expected[0].upper()}{expected[1:]}"
@@ -149,13 +181,19 @@ def download() -> dict:
     import keras
 
     try:
-        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-    except Exception as err:  # the download's failure modes are many (DNS, HTTP, SSL)
+        (x_train, y_train), (x_test, y_test) = (
+            keras.datasets.mnist.load_data()
+        )
+    except (
+        Exception
+    ) as err:  # the download's failure modes are many (DNS, HTTP, SSL)
         raise MnistDataError(
             f"keras.datasets.mnist.load_data() failed ({type(err).__name__}: {err}). "
             f"Offline? Set ${MNIST_ENV} to a local mnist.npz with keys {list(KEYS)}"
         ) from err
-    arrays = dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    arrays = dict(
+        x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test
+    )
     validate(arrays, "keras.datasets.mnist")
     return arrays
 
@@ -169,7 +207,12 @@ def _raw_arrays() -> dict:
 def _fingerprint_of(source: str, stat: tuple, train_size, test_size) -> str:
     arrays = _raw_arrays()
     digest = hashlib.sha256()
-    for key, n in (("x_train", train_size), ("y_train", train_size), ("x_test", test_size), ("y_test", test_size)):
+    for key, n in (
+        ("x_train", train_size),
+        ("y_train", train_size),
+        ("x_test", test_size),
+        ("y_test", test_size),
+    ):
         digest.update(np.ascontiguousarray(arrays[key][:n]).tobytes())
     return digest.hexdigest()[:16]
 
@@ -183,8 +226,12 @@ def data_fingerprint(profile: Profile) -> str:
         stat = os.stat(source) if source else None
     except OSError:
         stat = None  # reading it will raise MnistDataError, naming the file
-    return _fingerprint_of(str(source), stat and (stat.st_size, stat.st_mtime_ns, stat.st_ino),
-                           profile.train_size, profile.test_size)
+    return _fingerprint_of(
+        str(source),
+        stat and (stat.st_size, stat.st_mtime_ns, stat.st_ino),
+        profile.train_size,
+        profile.test_size,
+    )
 
 
 def load_mnist(profile: Profile | None = None) -> Mnist:

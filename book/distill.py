@@ -22,7 +22,14 @@ import keras
 import numpy as np
 from keras import ops
 
-from book.cache import artifacts_dir, atomic_path, cached, fields_check, set_aside, settings_key
+from book.cache import (
+    artifacts_dir,
+    atomic_path,
+    cached,
+    fields_check,
+    set_aside,
+    settings_key,
+)
 from book.data import NUM_CLASSES
 from book.models import student_head
 from book.profile import Profile
@@ -33,31 +40,46 @@ STUDENT_DROPOUT = 0.2
 
 
 def targets(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Pack teacher logits and true labels into the ``(n, 11)`` target array."""
-    return np.concatenate([logits, labels[:, None].astype(logits.dtype)], axis=1)
+    """Teacher logits and true labels packed into one ``(n, 11)`` array."""
+    return np.concatenate(
+        [logits, labels[:, None].astype(logits.dtype)], axis=1
+    )
 
 
 def _unpack(y_true, y_pred):
     """Teacher logits and one-hot labels, broadcastable against ``y_pred``.
 
-    ``y_pred`` is ``(batch, 10)`` for one head or ``(batch, heads, 10)`` for fused heads.
+    ``y_pred`` is ``(batch, 10)`` for one head, ``(batch, heads, 10)`` for
+    fused heads.
     """
     teacher_logits = y_true[:, :NUM_CLASSES]
-    one_hot = ops.one_hot(ops.cast(y_true[:, NUM_CLASSES], "int32"), NUM_CLASSES)
+    one_hot = ops.one_hot(
+        ops.cast(y_true[:, NUM_CLASSES], "int32"), NUM_CLASSES
+    )
     if len(y_pred.shape) == 3:
-        teacher_logits, one_hot = teacher_logits[:, None, :], one_hot[:, None, :]
+        teacher_logits, one_hot = (
+            teacher_logits[:, None, :],
+            one_hot[:, None, :],
+        )
     return teacher_logits, one_hot
 
 
 def _per_head_sum(per_example):
-    """Sum over heads (if any), so each head's gradient is that of its own loss."""
-    return ops.sum(per_example, axis=-1) if len(per_example.shape) == 2 else per_example
+    """Sum over heads (if any): each head's gradient is its own loss's."""
+    return (
+        ops.sum(per_example, axis=-1)
+        if len(per_example.shape) == 2
+        else per_example
+    )
 
 
 def mse_logits_loss(y_true, y_pred):
-    """Logit regression (Ba & Caruana 2014): mean squared error to the teacher's logits."""
+    """Logit regression (Ba & Caruana 2014): squared error to the teacher's
+    logits, averaged over the ten classes."""
     teacher_logits, _ = _unpack(y_true, y_pred)
-    return _per_head_sum(ops.mean(ops.square(y_pred - teacher_logits), axis=-1))
+    return _per_head_sum(
+        ops.mean(ops.square(y_pred - teacher_logits), axis=-1)
+    )
 
 
 def centred_mse_loss(y_true, y_pred):
@@ -66,33 +88,42 @@ def centred_mse_loss(y_true, y_pred):
     control; the high-temperature limit of ``kd_loss`` up to a factor)."""
     teacher_logits, _ = _unpack(y_true, y_pred)
     centred = (y_pred - ops.mean(y_pred, axis=-1, keepdims=True)) - (
-        teacher_logits - ops.mean(teacher_logits, axis=-1, keepdims=True))
+        teacher_logits - ops.mean(teacher_logits, axis=-1, keepdims=True)
+    )
     return _per_head_sum(ops.mean(ops.square(centred), axis=-1))
 
 
 def hard_label_loss(y_true, y_pred):
     """The no-teacher control: cross-entropy with the true labels."""
     _, one_hot = _unpack(y_true, y_pred)
-    return _per_head_sum(-ops.sum(one_hot * ops.log_softmax(y_pred, axis=-1), axis=-1))
+    return _per_head_sum(
+        -ops.sum(one_hot * ops.log_softmax(y_pred, axis=-1), axis=-1)
+    )
 
 
 def kd_loss(temperature, alpha):
-    """Hinton et al.'s distillation loss, for one head or one setting per fused head:
+    """Hinton et al.'s distillation loss, for one head or one setting per
+    fused head:
 
-    ``(1 - alpha) * T**2 * KL(softmax(z / T) || softmax(s / T)) + alpha * CE(y, softmax(s))``
+        (1 - alpha) * T**2 * KL(softmax(z / T) || softmax(u / T))
+        + alpha * CE(y, softmax(u))
 
-    with teacher logits z, student logits s and true label y. The T**2 keeps the
-    soft term's gradients on the same scale whatever T (paper, section 2).
-    ``temperature`` and ``alpha`` are scalars or sequences with one value per head.
+    with teacher logits z, student logits u and true label y. The T**2
+    keeps the soft term's gradients on the same scale whatever T (paper,
+    section 2). ``temperature`` and ``alpha`` are scalars, or sequences with
+    one value per head.
     """
-    t = np.asarray(temperature, "float32")[..., None]  # broadcasts over classes (and heads)
+    # one T per head, broadcast over the classes
+    t = np.asarray(temperature, "float32")[..., None]
     a = np.asarray(alpha, "float32")
 
     def loss(y_true, y_pred):
         teacher_logits, one_hot = _unpack(y_true, y_pred)
         log_teacher = ops.log_softmax(teacher_logits / t, axis=-1)
         log_student = ops.log_softmax(y_pred / t, axis=-1)
-        kl = ops.sum(ops.exp(log_teacher) * (log_teacher - log_student), axis=-1)
+        kl = ops.sum(
+            ops.exp(log_teacher) * (log_teacher - log_student), axis=-1
+        )
         hard = -ops.sum(one_hot * ops.log_softmax(y_pred, axis=-1), axis=-1)
         return _per_head_sum((1 - a) * t[..., 0] ** 2 * kl + a * hard)
 
@@ -115,7 +146,12 @@ METHODS = {
     )
 }
 # The original's student recipe: MSE on logits, Adadelta at Keras 1.1-1.2's epsilon.
-ORIGINAL_MSE = Method("mse-original", "MSE on logits, the original's way", mse_logits_loss, adadelta_epsilon=1e-8)
+ORIGINAL_MSE = Method(
+    "mse-original",
+    "MSE on logits, the original's way",
+    mse_logits_loss,
+    adadelta_epsilon=1e-8,
+)
 
 
 def kd_method(temperature: float, alpha: float) -> Method:
@@ -145,18 +181,28 @@ def _compile(model: keras.Model, method: Method, jit_compile="auto") -> None:
 
 @dataclasses.dataclass
 class HeadResult:
-    model: keras.Model | None  # None when the result comes from the cache (``cached_head``)
+    model: (
+        keras.Model | None
+    )  # None when the result comes from the cache (``cached_head``)
     history: dict
     test_accuracy: float
     seconds: float
 
 
 def fit_head(
-    hidden: int, method: Method, transfer: TransferSet, seed: int, epochs: int, verbose: int = 0
+    hidden: int,
+    method: Method,
+    transfer: TransferSet,
+    seed: int,
+    epochs: int,
+    verbose: int = 0,
 ) -> HeadResult:
-    """Train one ``student_head(hidden)`` the plain Keras way (the original's loop)."""
+    """Train one ``student_head(hidden)`` the plain Keras way (the
+    original's loop)."""
     keras.utils.set_random_seed(seed)
-    model = student_head(hidden, transfer.train_features.shape[1], STUDENT_DROPOUT)
+    model = student_head(
+        hidden, transfer.train_features.shape[1], STUDENT_DROPOUT
+    )
     _compile(model, method)
     start = time.perf_counter()
     history = model.fit(
@@ -167,24 +213,54 @@ def fit_head(
         verbose=verbose,
     )
     seconds = time.perf_counter() - start
-    test_logits = model.predict(transfer.test_features, batch_size=4096, verbose=0)
+    test_logits = model.predict(
+        transfer.test_features, batch_size=4096, verbose=0
+    )
     return HeadResult(
-        model, history.history, float(accuracy(test_logits, transfer.test_labels)), seconds
+        model,
+        history.history,
+        float(accuracy(test_logits, transfer.test_labels)),
+        seconds,
     )
 
 
-def cached_head(hidden: int, method: Method, transfer: TransferSet, seed: int, profile: Profile) -> HeadResult:
+def cached_head(
+    hidden: int,
+    method: Method,
+    transfer: TransferSet,
+    seed: int,
+    profile: Profile,
+) -> HeadResult:
     """``fit_head`` for the profile's epochs, with its history, accuracy and time cached
     (chapter 3): re-executing the chapter does not retrain its two heads."""
-    key = settings_key(dict(teacher=teacher_settings(profile), test_size=profile.test_size, hidden=hidden,
-                            method=method.name, seed=seed, epochs=profile.student_epochs,
-                            batch_size=STUDENT_BATCH, v=1))
+    key = settings_key(
+        dict(
+            teacher=teacher_settings(profile),
+            test_size=profile.test_size,
+            hidden=hidden,
+            method=method.name,
+            seed=seed,
+            epochs=profile.student_epochs,
+            batch_size=STUDENT_BATCH,
+            v=1,
+        )
+    )
     path = artifacts_dir(profile.name) / f"head-{key}.json"
 
     def save(result, tmp):
-        history = {name: [float(v) for v in values] for name, values in result.history.items()}
-        tmp.write_text(json.dumps(dict(history=history, test_accuracy=result.test_accuracy,
-                                       seconds=result.seconds)))
+        history = {
+            name: [float(v) for v in values]
+            for name, values in result.history.items()
+        }
+        tmp.write_text(
+            json.dumps(
+                dict(
+                    history=history,
+                    test_accuracy=result.test_accuracy,
+                    seconds=result.seconds,
+                )
+            )
+        )
 
     def load(p):
         return HeadResult(model=None, **json.loads(p.read_text()))
@@ -192,10 +268,19 @@ def cached_head(hidden: int, method: Method, transfer: TransferSet, seed: int, p
     def check(result):
         fields_check(["loss"])(result.history)
         if len(result.history["loss"]) != profile.student_epochs:
-            raise ValueError(f"history of {len(result.history['loss'])} epochs, expected {profile.student_epochs}")
+            raise ValueError(
+                f"history of {len(result.history['loss'])} epochs, expected {profile.student_epochs}"
+            )
 
-    return cached(path, lambda: fit_head(hidden, method, transfer, seed, profile.student_epochs),
-                  save, load, check)
+    return cached(
+        path,
+        lambda: fit_head(
+            hidden, method, transfer, seed, profile.student_epochs
+        ),
+        save,
+        load,
+        check,
+    )
 
 
 def glorot_uniform_limit(fan_in: int, fan_out: int) -> float:
@@ -217,7 +302,9 @@ class FusedHeads(keras.layers.Layer):
     large matmul instead of many small ones.
     """
 
-    def __init__(self, hidden_sizes, seed=0, dropout=STUDENT_DROPOUT, **kwargs):
+    def __init__(
+        self, hidden_sizes, seed=0, dropout=STUDENT_DROPOUT, **kwargs
+    ):
         super().__init__(**kwargs)
         self.hidden_sizes = tuple(int(k) for k in hidden_sizes)
         self.seed = int(seed)
@@ -240,13 +327,19 @@ class FusedHeads(keras.layers.Layer):
         kernel2 = np.zeros((total, out), "float32")
         mask = np.zeros((total, out), "float32")
         for k, (cols, outs) in zip(self.hidden_sizes, self.head_slices()):
-            kernel1[:, cols] = rng.uniform(-1, 1, (d, k)) * glorot_uniform_limit(d, k)
-            kernel2[cols, outs] = rng.uniform(-1, 1, (k, NUM_CLASSES)) * glorot_uniform_limit(k, NUM_CLASSES)
+            kernel1[:, cols] = rng.uniform(
+                -1, 1, (d, k)
+            ) * glorot_uniform_limit(d, k)
+            kernel2[cols, outs] = rng.uniform(
+                -1, 1, (k, NUM_CLASSES)
+            ) * glorot_uniform_limit(k, NUM_CLASSES)
             mask[cols, outs] = 1.0
 
         def weight(name, value):
             return self.add_weight(
-                shape=value.shape, name=name, initializer=keras.initializers.Constant(value)
+                shape=value.shape,
+                name=name,
+                initializer=keras.initializers.Constant(value),
             )
 
         self.kernel1 = weight("hidden_kernel", kernel1)
@@ -259,19 +352,26 @@ class FusedHeads(keras.layers.Layer):
     def call(self, features, training=None):
         hidden = ops.relu(ops.matmul(features, self.kernel1) + self.bias1)
         hidden = self.dropout(hidden, training=training)
-        logits = ops.matmul(hidden, self.kernel2 * self.block_mask) + self.bias2
+        logits = (
+            ops.matmul(hidden, self.kernel2 * self.block_mask) + self.bias2
+        )
         return ops.reshape(logits, (-1, len(self.hidden_sizes), NUM_CLASSES))
 
     def split(self) -> list[keras.Model]:
         """Each head as a plain ``student_head`` model carrying this layer's weights."""
         kernel1, bias1, kernel2, bias2 = (
-            ops.convert_to_numpy(w) for w in (self.kernel1, self.bias1, self.kernel2, self.bias2)
+            ops.convert_to_numpy(w)
+            for w in (self.kernel1, self.bias1, self.kernel2, self.bias2)
         )
         heads = []
         for k, (cols, outs) in zip(self.hidden_sizes, self.head_slices()):
             head = student_head(k, kernel1.shape[0], self.rate)
-            head.get_layer("hidden").set_weights([kernel1[:, cols], bias1[cols]])
-            head.get_layer("logits").set_weights([kernel2[cols, outs], bias2[outs]])
+            head.get_layer("hidden").set_weights(
+                [kernel1[:, cols], bias1[cols]]
+            )
+            head.get_layer("logits").set_weights(
+                [kernel2[cols, outs], bias2[outs]]
+            )
             heads.append(head)
         return heads
 
@@ -284,13 +384,21 @@ class FusedHeads(keras.layers.Layer):
         }
 
 
-def fused_model(hidden_sizes, feature_dim: int, seed: int, dropout: float = STUDENT_DROPOUT):
+def fused_model(
+    hidden_sizes,
+    feature_dim: int,
+    seed: int,
+    dropout: float = STUDENT_DROPOUT,
+):
     features = keras.Input((feature_dim,), name="teacher_features")
     heads = FusedHeads(hidden_sizes, seed=seed, dropout=dropout, name="heads")
     return keras.Model(features, heads(features), name="fused_heads")
 
 
-ADADELTA_RHO, ADADELTA_EPSILON = 0.95, 1e-7  # Keras' defaults, as fit_head uses them
+ADADELTA_RHO, ADADELTA_EPSILON = (
+    0.95,
+    1e-7,
+)  # Keras' defaults, as fit_head uses them
 
 
 @dataclasses.dataclass
@@ -305,7 +413,9 @@ class FusedRun:
     model: keras.Model
 
 
-def dead_units(model: keras.Model, features, hidden_sizes, chunk: int = 8192) -> np.ndarray:
+def dead_units(
+    model: keras.Model, features, hidden_sizes, chunk: int = 8192
+) -> np.ndarray:
     """Per head, the hidden ReLU units whose input is <= 0 for every row of
     ``features`` (in inference mode): units that never pass a gradient again."""
     import tensorflow as tf
@@ -313,11 +423,16 @@ def dead_units(model: keras.Model, features, hidden_sizes, chunk: int = 8192) ->
     layer = model.get_layer("heads")
     peak = None
     for start in range(0, int(features.shape[0]), chunk):
-        pre = tf.matmul(features[start : start + chunk], layer.kernel1.value) + layer.bias1.value
+        pre = (
+            tf.matmul(features[start : start + chunk], layer.kernel1.value)
+            + layer.bias1.value
+        )
         batch_peak = tf.reduce_max(pre, axis=0)
         peak = batch_peak if peak is None else tf.maximum(peak, batch_peak)
     never = peak.numpy() <= 0
-    return np.array([int(never[cols].sum()) for cols, _ in layer.head_slices()])
+    return np.array(
+        [int(never[cols].sum()) for cols, _ in layer.head_slices()]
+    )
 
 
 def fit_fused_heads(
@@ -358,11 +473,20 @@ def fit_fused_heads(
     # process runs out of memory).
     gc.collect()
     keras.utils.set_random_seed(seed)
-    model = fused_model(hidden_sizes, transfer.train_features.shape[1], seed, dropout)
-    weights = [w.value for w in model.trainable_variables]  # the backing tf.Variables
-    slots = [(tf.Variable(tf.zeros_like(w)), tf.Variable(tf.zeros_like(w))) for w in weights]
+    model = fused_model(
+        hidden_sizes, transfer.train_features.shape[1], seed, dropout
+    )
+    weights = [
+        w.value for w in model.trainable_variables
+    ]  # the backing tf.Variables
+    slots = [
+        (tf.Variable(tf.zeros_like(w)), tf.Variable(tf.zeros_like(w)))
+        for w in weights
+    ]
     # Keras' Dropout keeps its RNG state in a variable (none when the rate is 0).
-    dropout_rng = getattr(model.get_layer("heads").dropout, "seed_generator", None)
+    dropout_rng = getattr(
+        model.get_layer("heads").dropout, "seed_generator", None
+    )
     rng_state = [dropout_rng.state.value] if dropout_rng else []
     state = [*weights, *(v for pair in slots for v in pair), *rng_state]
     x = tf.constant(transfer.train_features)
@@ -375,47 +499,79 @@ def fit_fused_heads(
             batch = order[start : start + STUDENT_BATCH]
             with tf.GradientTape() as tape:
                 predictions = model(tf.gather(x, batch), training=True)
-                loss = tf.reduce_mean(method.loss(tf.gather(y, batch), predictions))
-            for w, g, (accum, accum_update) in zip(weights, tape.gradient(loss, weights), slots):
+                loss = tf.reduce_mean(
+                    method.loss(tf.gather(y, batch), predictions)
+                )
+            for w, g, (accum, accum_update) in zip(
+                weights, tape.gradient(loss, weights), slots
+            ):
                 tf.raw_ops.ResourceApplyAdadelta(
-                    var=w.handle, accum=accum.handle, accum_update=accum_update.handle,
-                    lr=ADADELTA_LR, rho=ADADELTA_RHO, epsilon=method.adadelta_epsilon, grad=g,
+                    var=w.handle,
+                    accum=accum.handle,
+                    accum_update=accum_update.handle,
+                    lr=ADADELTA_LR,
+                    rho=ADADELTA_RHO,
+                    epsilon=method.adadelta_epsilon,
+                    grad=g,
                 )
 
-    first_epoch, seconds_before = 0, 0.0  # training time spent before an interruption
+    first_epoch, seconds_before = (
+        0,
+        0.0,
+    )  # training time spent before an interruption
     if checkpoint is not None and Path(checkpoint).exists():
         try:
             with np.load(checkpoint, allow_pickle=False) as saved:
-                expected = {f"v{i}" for i in range(len(state))} | {"epoch", "seconds"}
+                expected = {f"v{i}" for i in range(len(state))} | {
+                    "epoch",
+                    "seconds",
+                }
                 if set(saved.files) != expected:
-                    raise ValueError(f"arrays {sorted(saved.files)}, expected {len(state)} variables, epoch, seconds")
+                    raise ValueError(
+                        f"arrays {sorted(saved.files)}, expected {len(state)} variables, epoch, seconds"
+                    )
                 values = [saved[f"v{i}"] for i in range(len(state))]
                 for value, variable in zip(values, state):
                     if value.shape != tuple(variable.shape):
-                        raise ValueError(f"a variable of shape {value.shape}, expected {tuple(variable.shape)}")
+                        raise ValueError(
+                            f"a variable of shape {value.shape}, expected {tuple(variable.shape)}"
+                        )
                 epoch, seconds = int(saved["epoch"]), float(saved["seconds"])
                 if not 0 <= epoch <= epochs:
                     raise ValueError(f"epoch {epoch}, expected 0-{epochs}")
         except Exception as err:  # noqa: BLE001 -- any damage: start over
-            set_aside(checkpoint, f"unusable checkpoint ({type(err).__name__}: {err})")
+            set_aside(
+                checkpoint,
+                f"unusable checkpoint ({type(err).__name__}: {err})",
+            )
         else:
             for value, variable in zip(values, state):
                 variable.assign(value)
             first_epoch, seconds_before = epoch, seconds
     rng = np.random.default_rng(seed)
-    orders = [rng.permutation(n) if shuffle else np.arange(n) for _ in range(epochs)]
+    orders = [
+        rng.permutation(n) if shuffle else np.arange(n) for _ in range(epochs)
+    ]
     start_time = time.perf_counter()
     for epoch in range(first_epoch, epochs):
         train_epoch(tf.constant(orders[epoch]))
         if checkpoint is not None:
             with atomic_path(checkpoint) as tmp:
-                np.savez(tmp, epoch=epoch + 1, seconds=seconds_before + time.perf_counter() - start_time,
-                         **{f"v{i}": v.numpy() for i, v in enumerate(state)})
+                np.savez(
+                    tmp,
+                    epoch=epoch + 1,
+                    seconds=seconds_before + time.perf_counter() - start_time,
+                    **{f"v{i}": v.numpy() for i, v in enumerate(state)},
+                )
         if on_epoch_end is not None:
             on_epoch_end(epoch)
     seconds = seconds_before + time.perf_counter() - start_time
-    test_logits = model.predict(transfer.test_features, batch_size=4096, verbose=0)
+    test_logits = model.predict(
+        transfer.test_features, batch_size=4096, verbose=0
+    )
     dead = dead_units(model, x, hidden_sizes)
     if checkpoint is not None:
         Path(checkpoint).unlink(missing_ok=True)
-    return FusedRun(accuracy(test_logits, transfer.test_labels), dead, seconds, model)
+    return FusedRun(
+        accuracy(test_logits, transfer.test_labels), dead, seconds, model
+    )

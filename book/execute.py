@@ -38,7 +38,10 @@ TIMEOUT_S = 3 * 3600  # per cell: the full sweep runs in one cell
 def notebook_sources() -> list[Path]:
     """Every notebook of the book, in execution order: the chapters, then the
     intro (whose results table reads what the chapters wrote)."""
-    return [*sorted((ROOT / "chapters").glob("[0-9][0-9]_*.md")), ROOT / "intro.md"]
+    return [
+        *sorted((ROOT / "chapters").glob("[0-9][0-9]_*.md")),
+        ROOT / "intro.md",
+    ]
 
 
 def chapter_paths(names) -> list[Path]:
@@ -46,7 +49,9 @@ def chapter_paths(names) -> list[Path]:
     known = {p.stem: p for p in notebook_sources()}
     unknown = [n for n in names if Path(n).stem not in known]
     if unknown:
-        raise SystemExit(f"no chapter {unknown}: expected some of {list(known)}")
+        raise SystemExit(
+            f"no chapter {unknown}: expected some of {list(known)}"
+        )
     return [known[Path(n).stem] for n in names] or list(known.values())
 
 
@@ -61,7 +66,9 @@ def kernel_distributions() -> set[str]:
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
-    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())[
+        "project"
+    ]["dependencies"]
     todo = [Requirement(r).name for r in declared] + ["ipykernel"]
     seen: set[str] = set()
     while todo:
@@ -75,7 +82,9 @@ def kernel_distributions() -> set[str]:
             continue
         for line in requires:
             requirement = Requirement(line)
-            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+            if requirement.marker is None or requirement.marker.evaluate(
+                {"extra": ""}
+            ):
                 todo.append(requirement.name)
     return seen
 
@@ -89,11 +98,21 @@ def book_modules(sources: list[str]) -> set[str]:
             names = []
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.level == 0
+            ):
+                names = [node.module] + [
+                    f"{node.module}.{a.name}" for a in node.names
+                ]
             for name in names:
                 parts = name.split(".")
-                path = ROOT / "book" / f"{parts[1]}.py" if parts[0] == "book" and len(parts) > 1 else None
+                path = (
+                    ROOT / "book" / f"{parts[1]}.py"
+                    if parts[0] == "book" and len(parts) > 1
+                    else None
+                )
                 if path and path.is_file() and parts[1] not in seen:
                     seen.add(parts[1])
                     todo.append(path.read_text())
@@ -112,12 +131,19 @@ def fingerprint(md_path: Path) -> str:
     ]
     digest = hashlib.sha256(json.dumps(code).encode())
     for module in sorted(book_modules([source for source, _ in code])):
-        tree = ast.dump(ast.parse((ROOT / "book" / f"{module}.py").read_text()))
+        tree = ast.dump(
+            ast.parse((ROOT / "book" / f"{module}.py").read_text())
+        )
         digest.update(f"book/{module}.py\0{tree}\0".encode())
     kernel = kernel_distributions()
-    pins = [line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
-            if line.strip() and not line.startswith("#")
-            and canonicalize_name(re.split(r"[=<>!~ ;\[]", line.strip())[0]) in kernel]
+    pins = [
+        line.strip()
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line.strip()
+        and not line.startswith("#")
+        and canonicalize_name(re.split(r"[=<>!~ ;\[]", line.strip())[0])
+        in kernel
+    ]
     digest.update("\n".join(sorted(pins)).encode())
     return digest.hexdigest()[:16]
 
@@ -127,14 +153,22 @@ def recorded_fingerprint(md_path: Path) -> str | None:
     ipynb = md_path.with_suffix(".ipynb")
     if not ipynb.is_file():
         return None
-    return nbformat.read(ipynb, as_version=4).metadata.get("book", {}).get("fingerprint")
+    return (
+        nbformat.read(ipynb, as_version=4)
+        .metadata.get("book", {})
+        .get("fingerprint")
+    )
 
 
 def recorded_profile(md_path: Path) -> str | None:
     ipynb = md_path.with_suffix(".ipynb")
     if not ipynb.is_file():
         return None
-    return nbformat.read(ipynb, as_version=4).metadata.get("book", {}).get("profile")
+    return (
+        nbformat.read(ipynb, as_version=4)
+        .metadata.get("book", {})
+        .get("profile")
+    )
 
 
 PUBLISHED_PROFILE = "full"
@@ -143,8 +177,12 @@ PUBLISHED_PROFILE = "full"
 def stale_notebooks() -> list[Path]:
     """Notebooks whose committed outputs were not produced by the current code
     in the published profile."""
-    return [p for p in notebook_sources()
-            if recorded_fingerprint(p) != fingerprint(p) or recorded_profile(p) != PUBLISHED_PROFILE]
+    return [
+        p
+        for p in notebook_sources()
+        if recorded_fingerprint(p) != fingerprint(p)
+        or recorded_profile(p) != PUBLISHED_PROFILE
+    ]
 
 
 def cpu() -> dict:
@@ -154,10 +192,18 @@ def cpu() -> dict:
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             key, _, value = (part.strip() for part in line.partition(":"))
-            if key in ("vendor_id", "cpu family", "model", "model name", "flags") and key not in info:
+            if (
+                key
+                in ("vendor_id", "cpu family", "model", "model name", "flags")
+                and key not in info
+            ):
                 info[key] = value
     if "flags" in info:  # the instruction-set extensions that select kernels
-        info["flags"] = " ".join(f for f in info["flags"].split() if f.startswith(("avx", "fma", "amx", "sse4")))
+        info["flags"] = " ".join(
+            f
+            for f in info["flags"].split()
+            if f.startswith(("avx", "fma", "amx", "sse4"))
+        )
     return dict(info, cpus=os.cpu_count(), machine=platform.machine())
 
 
@@ -182,35 +228,63 @@ def file_hash(path: Path) -> str:
 def execute(md_path: Path) -> float:
     """Run one chapter and write ``<chapter>.ipynb``; return the wall time in seconds."""
     notebook = jupytext.read(md_path)
-    stamp = dict(fingerprint=fingerprint(md_path), profile=current_profile().name, cpu=cpu())
+    stamp = dict(
+        fingerprint=fingerprint(md_path),
+        profile=current_profile().name,
+        cpu=cpu(),
+    )
     results = (ROOT / "results").resolve()
-    notebook.cells.insert(0, nbformat.v4.new_code_cell(_WATCH_READS.format(root=f"{results}{os.sep}")))
+    notebook.cells.insert(
+        0,
+        nbformat.v4.new_code_cell(
+            _WATCH_READS.format(root=f"{results}{os.sep}")
+        ),
+    )
     notebook.cells.append(nbformat.v4.new_code_cell(_REPORT_READS))
     start = time.perf_counter()
-    NotebookClient(notebook, timeout=TIMEOUT_S, kernel_name="python3",
-                   resources={"metadata": {"path": str(md_path.parent)}}).execute()
+    NotebookClient(
+        notebook,
+        timeout=TIMEOUT_S,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(md_path.parent)}},
+    ).execute()
     seconds = time.perf_counter() - start
     notebook.cells.pop(0)
     read = json.loads(notebook.cells.pop().outputs[0]["text"])
-    for cell in notebook.cells:  # number the cells as if the injected one had not run
+    for cell in (
+        notebook.cells
+    ):  # number the cells as if the injected one had not run
         if cell.cell_type == "code" and cell.execution_count:
             cell.execution_count -= 1
             for output in cell.outputs:
                 if output.get("execution_count"):
                     output["execution_count"] -= 1
-    stamp["results_read"] = {Path(p).relative_to(results).as_posix(): file_hash(Path(p))
-                             for p in read if Path(p).is_file()}
+    stamp["results_read"] = {
+        Path(p).relative_to(results).as_posix(): file_hash(Path(p))
+        for p in read
+        if Path(p).is_file()
+    }
     notebook.metadata["book"] = dict(stamp, seconds=round(seconds, 1))
-    with atomic_path(md_path.with_suffix(".ipynb")) as tmp:  # a failed run keeps the old outputs
+    with atomic_path(
+        md_path.with_suffix(".ipynb")
+    ) as tmp:  # a failed run keeps the old outputs
         nbformat.write(notebook, tmp)
     return seconds
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("chapters", nargs="*", help="chapter names (default: all)")
-    parser.add_argument("--stale", action="store_true",
-                        help="execute only the notebooks whose fingerprint does not match the code")
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "chapters", nargs="*", help="chapter names (default: all)"
+    )
+    parser.add_argument(
+        "--stale",
+        action="store_true",
+        help="execute only the notebooks whose fingerprint does not match the code",
+    )
     args = parser.parse_args(argv)
     if args.stale:
         args.chapters = [p.stem for p in stale_notebooks()]

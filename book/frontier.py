@@ -10,19 +10,28 @@ import numpy as np
 import pandas as pd
 
 
-def smallest_size(table: pd.DataFrame, f: float, size="params", acc="test_accuracy") -> float:
+def smallest_size(
+    table: pd.DataFrame, f: float, size="params", acc="test_accuracy"
+) -> float:
     """s(f) = min { size(m) : acc(m) >= f } over the rows; NaN if no row reaches f."""
     sizes = table.loc[table[acc] >= f, size]
     return float(sizes.min()) if len(sizes) else float("nan")
 
 
-def s_of_f(table: pd.DataFrame, fs, size="params", acc="test_accuracy") -> pd.Series:
+def s_of_f(
+    table: pd.DataFrame, fs, size="params", acc="test_accuracy"
+) -> pd.Series:
     """s evaluated at each accuracy level in ``fs``."""
     fs = np.asarray(fs, dtype=float)
-    return pd.Series([smallest_size(table, f, size, acc) for f in fs], index=pd.Index(fs, name="f"))
+    return pd.Series(
+        [smallest_size(table, f, size, acc) for f in fs],
+        index=pd.Index(fs, name="f"),
+    )
 
 
-def pareto_frontier(table: pd.DataFrame, size="params", acc="test_accuracy") -> pd.DataFrame:
+def pareto_frontier(
+    table: pd.DataFrame, size="params", acc="test_accuracy"
+) -> pd.DataFrame:
     """Rows no other row beats: none is at most as large and strictly more accurate,
     or strictly smaller and at least as accurate. Sorted by size, accuracy rising."""
     # Among equal sizes keep the most accurate, then walk up in size keeping
@@ -34,7 +43,12 @@ def pareto_frontier(table: pd.DataFrame, size="params", acc="test_accuracy") -> 
 
 
 def single_run_s_of_f(
-    table: pd.DataFrame, f: float, draws: int = 2000, seed: int = 0, by="k", size="params",
+    table: pd.DataFrame,
+    f: float,
+    draws: int = 2000,
+    seed: int = 0,
+    by="k",
+    size="params",
     acc="test_accuracy",
 ) -> pd.Series:
     """How s(f) varies across experiments that train each size once, as the original did.
@@ -49,4 +63,8 @@ def single_run_s_of_f(
     for _ in range(draws):
         picked = pd.concat([g.iloc[[rng.integers(len(g))]] for g in groups])
         values.append(smallest_size(picked, f, size, acc))
-    return pd.Series(values).value_counts(normalize=True, dropna=False).sort_index()
+    return (
+        pd.Series(values)
+        .value_counts(normalize=True, dropna=False)
+        .sort_index()
+    )

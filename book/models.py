@@ -12,10 +12,16 @@ import pandas as pd
 from book.data import IMAGE_SHAPE, NUM_CLASSES
 
 BYTES_PER_PARAM = 4  # float32
-FEATURE_LAYER = "features"  # the teacher's Flatten output: what the student head reads
-LOGIT_LAYER = "logits"  # the teacher's pre-softmax output: what the student regresses
+FEATURE_LAYER = (
+    "features"  # the teacher's Flatten output: what the student head reads
+)
+LOGIT_LAYER = (
+    "logits"  # the teacher's pre-softmax output: what the student regresses
+)
 FEATURES = 12 * 12 * 64  # the Flatten output's width: 9,216
-TEACHER_PARAMS = 1_199_882  # teacher_model().count_params(), checked by the tests
+TEACHER_PARAMS = (
+    1_199_882  # teacher_model().count_params(), checked by the tests
+)
 # conv1 (3x3x1 -> 32) and conv2 (3x3x32 -> 64), weights plus biases: 320 + 18,496.
 # Every student head reuses them, so they count towards its size.
 CONV_PARAMS = (3 * 3 * 1 + 1) * 32 + (3 * 3 * 32 + 1) * 64
@@ -39,14 +45,18 @@ def teacher_model() -> keras.Model:
 
 def conv_params(teacher: keras.Model) -> int:
     """Parameters of the teacher's two conv layers, which every student head reuses."""
-    return sum(teacher.get_layer(name).count_params() for name in ("conv1", "conv2"))
+    return sum(
+        teacher.get_layer(name).count_params() for name in ("conv1", "conv2")
+    )
 
 
 def feature_dim(teacher: keras.Model) -> int:
     return teacher.get_layer(FEATURE_LAYER).output.shape[-1]
 
 
-def student_head(hidden: int, feature_dim: int = FEATURES, dropout: float = 0.2) -> keras.Model:
+def student_head(
+    hidden: int, feature_dim: int = FEATURES, dropout: float = 0.2
+) -> keras.Model:
     """Dense(hidden, relu) -> Dropout -> Dense(10): the original's compressed model."""
     layers = keras.layers
     features = keras.Input((feature_dim,), name="teacher_features")
@@ -66,7 +76,9 @@ def student_params(hidden: int, feature_dim: int = FEATURES) -> int:
     return head_params(hidden, feature_dim) + CONV_PARAMS
 
 
-def compression_rate(student_size: int, teacher_size: int = TEACHER_PARAMS) -> float:
+def compression_rate(
+    student_size: int, teacher_size: int = TEACHER_PARAMS
+) -> float:
     """How many times smaller than the teacher (1,199,882 / 74,188 = 16.17 for k = 6)."""
     return teacher_size / student_size
 
@@ -86,7 +98,14 @@ def layer_table(model: keras.Model) -> pd.DataFrame:
         )
         for layer in model.layers
     ]
-    rows.append(dict(layer="total", type="", output_shape="", params=model.count_params()))
+    rows.append(
+        dict(
+            layer="total",
+            type="",
+            output_shape="",
+            params=model.count_params(),
+        )
+    )
     return pd.DataFrame(rows).set_index("layer")
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 # --- The original experiment (Irtza/Keras_model_compression) ---
 TEACHER_ACCURACY = 0.9914  # its notebook; the README says "~= 0.99"
+FOOTPRINT_MB = 4.577  # its README's "memory footprint ~= 4.577 Mb" (mebibytes of float32 weights)
 STUDENT_K6_ACCURACY = 0.9626
 
 # Its hidden-size sweep: one run per size, MSE on logits extracted with dropout on.
@@ -39,9 +40,19 @@ RECIPE = {
 # --- The paper (Hinton, Vinyals & Dean 2015) ---
 # Section 3, MNIST: test errors of a large net, of a small net trained on labels
 # alone, and of the small net distilled from the large one.
-PAPER_MNIST_ERRORS = {"teacher": 67, "small net, hard labels": 146, "small net, distilled": 74}
+PAPER_MNIST_ERRORS = {
+    "teacher": 67,
+    "small net, hard labels": 146,
+    "small net, distilled": 74,
+}
 # Section 3, the omitted digit: the distilled 2x800-unit student without any 3
 # in its transfer set (bias raise chosen on the test set).
-PAPER_OMITTED_DIGIT = {"test errors before": 206, "of which on 3s": 133, "test 3s": 1010,
-                       "bias raise": 3.5, "test errors after": 109, "of which on 3s after": 14}
+PAPER_OMITTED_DIGIT = {
+    "test errors before": 206,
+    "of which on 3s": 133,
+    "test 3s": 1010,
+    "bias raise": 3.5,
+    "test errors after": 109,
+    "of which on 3s after": 14,
+}
 PAPER_OMITTED_DIGIT_TEMPERATURE = 20

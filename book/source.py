@@ -14,4 +14,7 @@ from IPython.display import Code
 
 def listing(*objects) -> Code:
     """The source of functions or classes, one after the other, as a highlighted code block."""
-    return Code("\n\n".join(inspect.getsource(o).rstrip() for o in objects), language="python")
+    return Code(
+        "\n\n".join(inspect.getsource(o).rstrip() for o in objects),
+        language="python",
+    )

@@ -19,7 +19,7 @@ CONFIDENCE = 0.95
 
 
 def mean_sd(values, digits: int = 4) -> str:
-    """"mean ± SD" over seeds, e.g. ``0.9770 ± 0.0012`` (SD with n - 1)."""
+    """ "mean ± SD" over seeds, e.g. ``0.9770 ± 0.0012`` (SD with n - 1)."""
     values = np.asarray(values, dtype=float)
     sd = values.std(ddof=1) if len(values) > 1 else float("nan")
     return f"{values.mean():.{digits}f} ± {sd:.{digits}f}"
@@ -31,7 +31,11 @@ def t_interval(differences) -> tuple[float, float, float]:
     mean = float(d.mean())
     if len(d) < 2:
         return mean, float("nan"), float("nan")
-    half = stats.t.ppf(0.5 + CONFIDENCE / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+    half = (
+        stats.t.ppf(0.5 + CONFIDENCE / 2, len(d) - 1)
+        * d.std(ddof=1)
+        / np.sqrt(len(d))
+    )
     return mean, mean - half, mean + half
 
 
@@ -44,33 +48,74 @@ def verdict(low: float, high: float, better: str, worse: str) -> str:
     return "tie"
 
 
-def paired(table: pd.DataFrame, a: str, b: str, by: str | list[str] = "k", value: str = "test_accuracy",
-           method: str = "method", seed: str = "seed") -> pd.DataFrame:
+def paired(
+    table: pd.DataFrame,
+    a: str,
+    b: str,
+    by: str | list[str] = "k",
+    value: str = "test_accuracy",
+    method: str = "method",
+    seed: str = "seed",
+) -> pd.DataFrame:
     """Per ``by`` group: method ``a`` minus method ``b``, seed by seed (only the
     seeds both have), with the mean difference, its 95% t-interval and a verdict."""
     by = [by] if isinstance(by, str) else list(by)
-    wide = table[table[method].isin([a, b])].pivot_table(index=[*by, seed], columns=method, values=value)
+    wide = table[table[method].isin([a, b])].pivot_table(
+        index=[*by, seed], columns=method, values=value
+    )
     wide = wide.dropna()
     rows = []
     for key, group in wide.groupby(level=by):
         diff = group[a] - group[b]
         mean, low, high = t_interval(diff)
-        rows.append(dict(zip(by, key if isinstance(key, tuple) else (key,)), seeds=len(diff),
-                         difference=mean, low=low, high=high, verdict=verdict(low, high, a, b)))
+        rows.append(
+            dict(
+                zip(by, key if isinstance(key, tuple) else (key,)),
+                seeds=len(diff),
+                difference=mean,
+                low=low,
+                high=high,
+                verdict=verdict(low, high, a, b),
+            )
+        )
     return pd.DataFrame(rows)
 
 
-def best_with_ties(table: pd.DataFrame, methods: list[str], by: str = "k", value: str = "test_accuracy",
-                   method: str = "method") -> pd.Series:
+def best_with_ties(
+    table: pd.DataFrame,
+    methods: list[str],
+    by: str = "k",
+    value: str = "test_accuracy",
+    method: str = "method",
+) -> pd.Series:
     """Per ``by`` group: the method with the best mean, and every method whose paired
     interval against it contains zero (a tie), e.g. ``"kd"`` or ``"kd = mse"``."""
-    means = table[table[method].isin(methods)].groupby([by, method])[value].mean().unstack(method)
+    means = (
+        table[table[method].isin(methods)]
+        .groupby([by, method])[value]
+        .mean()
+        .unstack(method)
+    )
     best = {}
     for key, row in means.iterrows():
         leader = row.idxmax()
-        tied = [m for m in methods if m != leader and pd.notna(row.get(m))
-                and paired(table[table[by] == key], leader, m, by=by, value=value, method=method)
-                .iloc[0].verdict == "tie"]
+        tied = [
+            m
+            for m in methods
+            if m != leader
+            and pd.notna(row.get(m))
+            and paired(
+                table[table[by] == key],
+                leader,
+                m,
+                by=by,
+                value=value,
+                method=method,
+            )
+            .iloc[0]
+            .verdict
+            == "tie"
+        ]
         best[key] = " = ".join([leader, *tied])
     return pd.Series(best, name="best")
 

@@ -17,15 +17,31 @@ import pandas as pd
 from tqdm import tqdm
 
 from book import distill
-from book.cache import artifacts_dir, atomic_path, cached, load_csv, save_csv, settings_key, table_check
+from book.cache import (
+    artifacts_dir,
+    atomic_path,
+    cached,
+    load_csv,
+    save_csv,
+    settings_key,
+    table_check,
+)
 from book.models import compression_rate, student_params
 from book.profile import Profile
 from book.results import results_dir
 from book.teacher import TransferSet, teacher_settings
 
 
-COLUMNS = ["method", "k", "seed", "params", "compression_rate", "test_accuracy", "dead_units",
-           "group_train_seconds"]
+COLUMNS = [
+    "method",
+    "k",
+    "seed",
+    "params",
+    "compression_rate",
+    "test_accuracy",
+    "dead_units",
+    "group_train_seconds",
+]
 
 
 def results_path(profile: Profile, name: str = "sweep") -> Path:
@@ -33,7 +49,12 @@ def results_path(profile: Profile, name: str = "sweep") -> Path:
     return results_dir(profile) / f"{name}.csv"
 
 
-def points_dir(profile: Profile, hidden_sizes, provenance: dict | None = None, name: str = "sweep") -> Path:
+def points_dir(
+    profile: Profile,
+    hidden_sizes,
+    provenance: dict | None = None,
+    name: str = "sweep",
+) -> Path:
     key = settings_key(
         dict(
             provenance=provenance or dict(teacher=teacher_settings(profile)),
@@ -47,7 +68,9 @@ def points_dir(profile: Profile, hidden_sizes, provenance: dict | None = None, n
     return artifacts_dir(profile.name) / f"{name}-{key}"
 
 
-def _group_rows(method, seed, hidden_sizes, run: distill.FusedRun, feature_dim) -> pd.DataFrame:
+def _group_rows(
+    method, seed, hidden_sizes, run: distill.FusedRun, feature_dim
+) -> pd.DataFrame:
     params = [student_params(k, feature_dim) for k in hidden_sizes]
     return pd.DataFrame(
         dict(
@@ -75,9 +98,17 @@ def minutes_per_method(table: pd.DataFrame) -> float:
 
 
 def run_sweep(
-    transfer: TransferSet, profile: Profile, methods: Sequence[distill.Method], progress: bool = True, *,
-    hidden_sizes: Sequence[int] | None = None, seeds: Sequence[int] | None = None, name: str = "sweep",
-    provenance: dict | None = None, also_test_on: dict[str, TransferSet] | None = None, publish: bool = True,
+    transfer: TransferSet,
+    profile: Profile,
+    methods: Sequence[distill.Method],
+    progress: bool = True,
+    *,
+    hidden_sizes: Sequence[int] | None = None,
+    seeds: Sequence[int] | None = None,
+    name: str = "sweep",
+    provenance: dict | None = None,
+    also_test_on: dict[str, TransferSet] | None = None,
+    publish: bool = True,
 ) -> pd.DataFrame:
     """Train every missing (method, seed) group; return the tidy table of all of them.
 
@@ -102,7 +133,8 @@ def run_sweep(
 
     bar = tqdm(
         total=len(groups) * epochs,
-        initial=sum(group_file(*g).exists() for g in groups) * epochs,  # saved groups are done
+        initial=sum(group_file(*g).exists() for g in groups)
+        * epochs,  # saved groups are done
         desc=f"sweep ({len(groups)} groups x {epochs} epochs)",
         unit="epoch",
         file=sys.stderr,
@@ -121,17 +153,35 @@ def run_sweep(
             on_epoch_end=lambda epoch: bar.update(1),
             checkpoint=where / f".running-{method}-seed{seed}.npz",
         )
-        rows = _group_rows(method, seed, hidden_sizes, run, transfer.train_features.shape[1])
+        rows = _group_rows(
+            method, seed, hidden_sizes, run, transfer.train_features.shape[1]
+        )
         for other, data in also_test_on.items():
-            logits = run.model.predict(data.test_features, batch_size=4096, verbose=0)
-            rows[f"test_accuracy_{other}"] = distill.accuracy(logits, data.test_labels)
+            logits = run.model.predict(
+                data.test_features, batch_size=4096, verbose=0
+            )
+            rows[f"test_accuracy_{other}"] = distill.accuracy(
+                logits, data.test_labels
+            )
         return rows
 
-    check = table_check(COLUMNS + [f"test_accuracy_{other}" for other in also_test_on], rows=len(hidden_sizes))
+    check = table_check(
+        COLUMNS + [f"test_accuracy_{other}" for other in also_test_on],
+        rows=len(hidden_sizes),
+    )
     with bar:
-        tables = [cached(group_file(*g), lambda: train(*g), save_csv, load_csv, check) for g in groups]
+        tables = [
+            cached(
+                group_file(*g), lambda: train(*g), save_csv, load_csv, check
+            )
+            for g in groups
+        ]
     table = pd.concat(tables, ignore_index=True)
-    table.insert(1, "method_label", table.method.map({m.name: m.label for m in methods}))
+    table.insert(
+        1,
+        "method_label",
+        table.method.map({m.name: m.label for m in methods}),
+    )
     if publish:
         with atomic_path(results_path(profile, name)) as tmp:
             save_csv(table, tmp)
@@ -146,11 +196,14 @@ def mechanism_methods() -> list[distill.Method]:
     """Controls that each change one thing about MSE on logits: the mean logit
     (centred MSE), squared error itself (KD at high T, alpha = 0, whose limit is
     centred MSE), and the loss's scale under Adadelta (MSE / 100)."""
+
     def scaled_mse(y_true, y_pred):
         return distill.mse_logits_loss(y_true, y_pred) / 100
 
     return [
-        distill.Method("mse-centred", "MSE on centred logits", distill.centred_mse_loss),
+        distill.Method(
+            "mse-centred", "MSE on centred logits", distill.centred_mse_loss
+        ),
         distill.kd_method(20, 0.0),
         distill.kd_method(100, 0.0),
         distill.Method("mse-scaled", "MSE on logits / 100", scaled_mse),
@@ -160,7 +213,13 @@ def mechanism_methods() -> list[distill.Method]:
 def mechanism(transfer: TransferSet, profile: Profile) -> pd.DataFrame:
     """The mechanism controls at every sweep size up to ``MECHANISM_MAX_K``, over the profile's seeds."""
     sizes = [k for k in profile.sweep_hidden_sizes if k <= MECHANISM_MAX_K]
-    return run_sweep(transfer, profile, mechanism_methods(), hidden_sizes=sizes, name="mechanism")
+    return run_sweep(
+        transfer,
+        profile,
+        mechanism_methods(),
+        hidden_sizes=sizes,
+        name="mechanism",
+    )
 
 
 # The original's sweep, as it ran: its sizes, its targets (dropout on), its Adadelta epsilon.
@@ -174,9 +233,17 @@ def original_way(profile: Profile) -> pd.DataFrame:
     from book.teacher import transfer_set
 
     original = transfer_set(profile, extraction="original")
-    return run_sweep(original, profile, [distill.ORIGINAL_MSE], hidden_sizes=ORIGINAL_SIZES,
-                     name="original_way", provenance=dict(teacher=teacher_settings(profile), extraction="original"),
-                     also_test_on=dict(inference=transfer_set(profile)))
+    return run_sweep(
+        original,
+        profile,
+        [distill.ORIGINAL_MSE],
+        hidden_sizes=ORIGINAL_SIZES,
+        name="original_way",
+        provenance=dict(
+            teacher=teacher_settings(profile), extraction="original"
+        ),
+        also_test_on=dict(inference=transfer_set(profile)),
+    )
 
 
 # What moves when the teacher is retrained: other teacher seeds, k = 6, one student seed.
@@ -190,24 +257,42 @@ def teacher_seeds(profile: Profile) -> pd.DataFrame:
     to ``results_path(profile, "teacher_seeds")``."""
     from book.teacher import teacher, transfer_set
 
-    methods = sweep_methods(transfer_set(profile), profile)  # KD at the setting chosen with teacher 0
+    methods = sweep_methods(
+        transfer_set(profile), profile
+    )  # KD at the setting chosen with teacher 0
     tables = []
     for seed in TEACHER_SEEDS:
         transfer = transfer_set(profile, teacher_seed=seed)
-        heads = run_sweep(transfer, profile, methods, progress=False, hidden_sizes=[TEACHER_SEED_K], seeds=[0],
-                          name=f"teacher{seed}-k{TEACHER_SEED_K}", publish=False,
-                          provenance=dict(teacher=teacher_settings(profile, seed)))
+        heads = run_sweep(
+            transfer,
+            profile,
+            methods,
+            progress=False,
+            hidden_sizes=[TEACHER_SEED_K],
+            seeds=[0],
+            name=f"teacher{seed}-k{TEACHER_SEED_K}",
+            publish=False,
+            provenance=dict(teacher=teacher_settings(profile, seed)),
+        )
         accuracy = teacher(profile, seed=seed).history["val_accuracy"][-1]
-        tables.append(heads.assign(teacher_seed=seed, teacher_accuracy=accuracy))
+        tables.append(
+            heads.assign(teacher_seed=seed, teacher_accuracy=accuracy)
+        )
     table = pd.concat(tables, ignore_index=True)
     with atomic_path(results_path(profile, "teacher_seeds")) as tmp:
         save_csv(table, tmp)
     return table
 
 
-def sweep_methods(transfer: TransferSet, profile: Profile) -> list[distill.Method]:
+def sweep_methods(
+    transfer: TransferSet, profile: Profile
+) -> list[distill.Method]:
     """The book's three training methods: logit regression, the no-teacher
     control, and temperature distillation at the setting chapter 4 chose."""
     from book.temperature import chosen_kd_method
 
-    return [distill.METHODS["mse"], distill.METHODS["hard"], chosen_kd_method(transfer, profile)]
+    return [
+        distill.METHODS["mse"],
+        distill.METHODS["hard"],
+        chosen_kd_method(transfer, profile),
+    ]

@@ -26,8 +26,12 @@ KINDS = {
 }
 
 
-def show(table: pd.DataFrame, kinds: dict[str, str] | None = None, index: bool = False,
-         caption: str | None = None) -> HTML:
+def show(
+    table: pd.DataFrame,
+    kinds: dict[str, str] | None = None,
+    index: bool = False,
+    caption: str | None = None,
+) -> HTML:
     """A styled table: ``kinds`` maps columns to ``KINDS`` (other numbers: integers
     with thousands separators, floats to 4 significant digits).
 
@@ -43,12 +47,16 @@ def show(table: pd.DataFrame, kinds: dict[str, str] | None = None, index: bool =
             formats[column] = KINDS["count"]
         elif pd.api.types.is_float_dtype(table[column]):
             formats[column] = "{:.4g}"
-    styler = table.style.format(formats, na_rep="–").set_table_attributes('class="book-table"')
+    styler = table.style.format(formats, na_rep="–").set_table_attributes(
+        'class="book-table"'
+    )
     if not index:
         styler = styler.hide(axis="index")
     else:
         styler = styler.hide(axis="index", names=True)
     if caption:
         styler = styler.set_caption(caption)
-    uuid = hashlib.sha256(table.to_csv().encode() + str(caption).encode()).hexdigest()[:8]
+    uuid = hashlib.sha256(
+        table.to_csv().encode() + str(caption).encode()
+    ).hexdigest()[:8]
     return HTML(styler.set_uuid(uuid).to_html())

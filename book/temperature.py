@@ -15,7 +15,14 @@ import itertools
 import pandas as pd
 
 from book import distill
-from book.cache import artifacts_dir, cached, load_csv, save_csv, settings_key, table_check
+from book.cache import (
+    artifacts_dir,
+    cached,
+    load_csv,
+    save_csv,
+    settings_key,
+    table_check,
+)
 from book.profile import Profile
 from book.teacher import TransferSet, teacher_settings
 
@@ -34,33 +41,80 @@ def holdout_split(transfer: TransferSet) -> TransferSet:
     """Train on all but the last images of the training set; score on those."""
     cut = holdout_cut(len(transfer.train_labels))
     return TransferSet(
-        transfer.train_features[:cut], transfer.train_logits[:cut], transfer.train_labels[:cut],
-        transfer.train_features[cut:], transfer.train_logits[cut:], transfer.train_labels[cut:],
+        transfer.train_features[:cut],
+        transfer.train_logits[:cut],
+        transfer.train_labels[:cut],
+        transfer.train_features[cut:],
+        transfer.train_logits[cut:],
+        transfer.train_labels[cut:],
     )
 
 
 def grid_search(transfer: TransferSet, profile: Profile) -> pd.DataFrame:
     """Held-out accuracy of every (T, alpha, k, seed); one cached fused run per seed."""
-    where = artifacts_dir(profile.name) / "kd-grid-{}".format(settings_key(dict(
-        teacher=teacher_settings(profile), epochs=profile.student_epochs, holdout=HOLDOUT,
-        temperatures=TEMPERATURES, alphas=ALPHAS, hidden_sizes=GRID_HIDDEN_SIZES, v=2,
-    )))
+    where = artifacts_dir(profile.name) / "kd-grid-{}".format(
+        settings_key(
+            dict(
+                teacher=teacher_settings(profile),
+                epochs=profile.student_epochs,
+                holdout=HOLDOUT,
+                temperatures=TEMPERATURES,
+                alphas=ALPHAS,
+                hidden_sizes=GRID_HIDDEN_SIZES,
+                v=2,
+            )
+        )
+    )
     heads = list(itertools.product(TEMPERATURES, ALPHAS, GRID_HIDDEN_SIZES))
-    temperatures, alphas, hidden_sizes = (list(column) for column in zip(*heads))
-    grid = distill.Method("kd-grid", "KD grid", distill.kd_loss(temperatures, alphas))
+    temperatures, alphas, hidden_sizes = (
+        list(column) for column in zip(*heads)
+    )
+    grid = distill.Method(
+        "kd-grid", "KD grid", distill.kd_loss(temperatures, alphas)
+    )
     split = holdout_split(transfer)
 
     def train(seed):
         run = distill.fit_fused_heads(
-            hidden_sizes, grid, split, seed, profile.student_epochs,
+            hidden_sizes,
+            grid,
+            split,
+            seed,
+            profile.student_epochs,
             checkpoint=where / f".running-seed{seed}.npz",
         )
-        return pd.DataFrame(dict(temperature=temperatures, alpha=alphas, k=hidden_sizes,
-                                 seed=seed, holdout_accuracy=run.accuracy, dead_units=run.dead_units))
+        return pd.DataFrame(
+            dict(
+                temperature=temperatures,
+                alpha=alphas,
+                k=hidden_sizes,
+                seed=seed,
+                holdout_accuracy=run.accuracy,
+                dead_units=run.dead_units,
+            )
+        )
 
-    check = table_check(["temperature", "alpha", "k", "seed", "holdout_accuracy", "dead_units"], rows=len(heads))
-    tables = [cached(where / f"seed{seed}.csv", lambda: train(seed), save_csv, load_csv, check)
-              for seed in profile.sweep_seeds]
+    check = table_check(
+        [
+            "temperature",
+            "alpha",
+            "k",
+            "seed",
+            "holdout_accuracy",
+            "dead_units",
+        ],
+        rows=len(heads),
+    )
+    tables = [
+        cached(
+            where / f"seed{seed}.csv",
+            lambda: train(seed),
+            save_csv,
+            load_csv,
+            check,
+        )
+        for seed in profile.sweep_seeds
+    ]
     return pd.concat(tables, ignore_index=True)
 
 
@@ -78,7 +132,9 @@ def best_setting(grid: pd.DataFrame) -> Choice:
     return Choice(float(temperature), float(alpha), float(means.max()))
 
 
-def chosen_kd_method(transfer: TransferSet, profile: Profile) -> distill.Method:
+def chosen_kd_method(
+    transfer: TransferSet, profile: Profile
+) -> distill.Method:
     """The KD method the sweep uses: the grid's best setting (grid trained if not cached)."""
     choice = best_setting(grid_search(transfer, profile))
     return distill.kd_method(choice.temperature, choice.alpha)
