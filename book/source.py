@@ -1,20 +1,30 @@
 """Show the code a chapter explains, where it explains it.
 
 Introduced in chapter 3. The losses and training loops live in ``book/`` so
-that every chapter runs the same code; ``listing`` prints their source in the
-chapter, highlighted, so the reader sees what runs without leaving the page.
+that every chapter runs the same code; ``listing`` prints their source in
+the chapter, so the reader sees what runs without leaving the page.
 """
 
 from __future__ import annotations
 
 import inspect
 
-from IPython.display import Code
+from IPython.display import Markdown
 
 
-def listing(*objects) -> Code:
-    """The source of functions or classes, one after the other, as a highlighted code block."""
-    return Code(
-        "\n\n".join(inspect.getsource(o).rstrip() for o in objects),
-        language="python",
-    )
+def listing(*objects, between: tuple[str, str] | None = None) -> Markdown:
+    """The source of functions or classes, one after the other, as a code
+    block (Markdown, so the book's pages highlight it like any other code).
+    ``between``: show only the lines from the first that contains the first
+    string up to the line before the first that contains the second."""
+    source = "\n\n".join(inspect.getsource(o).rstrip() for o in objects)
+    if between:
+        lines = source.splitlines()
+        start = next(i for i, line in enumerate(lines) if between[0] in line)
+        end = next(
+            i
+            for i, line in enumerate(lines)
+            if between[1] in line and i > start
+        )
+        source = "\n".join(lines[start:end]).rstrip()
+    return Markdown(f"```python\n{source}\n```")
