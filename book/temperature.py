@@ -17,6 +17,7 @@ import pandas as pd
 from book import distill
 from book.cache import (
     artifacts_dir,
+    atomic_path,
     cached,
     load_csv,
     save_csv,
@@ -24,6 +25,7 @@ from book.cache import (
     table_check,
 )
 from book.profile import Profile
+from book.results import results_dir
 from book.teacher import TransferSet, teacher_settings
 
 TEMPERATURES = (1, 2, 4, 8, 20)
@@ -115,7 +117,12 @@ def grid_search(transfer: TransferSet, profile: Profile) -> pd.DataFrame:
         )
         for seed in profile.sweep_seeds
     ]
-    return pd.concat(tables, ignore_index=True)
+    grid = pd.concat(tables, ignore_index=True)
+    with atomic_path(
+        results_dir(profile) / "kd_grid.csv"
+    ) as tmp:  # every cell, every seed
+        save_csv(grid, tmp)
+    return grid
 
 
 @dataclasses.dataclass(frozen=True)
