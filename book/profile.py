@@ -24,6 +24,7 @@ class Profile:
     student_epochs: int
     sweep_hidden_sizes: tuple[int, ...]
     sweep_seeds: tuple[int, ...]
+    small_head_seeds: tuple[int, ...]  # chapter 5's dead-unit test: more seeds, k <= 4 only
     cnn_epochs: int  # chapter 7's CNN students
     cnn_widths: tuple[int, ...]
 
@@ -45,6 +46,7 @@ PROFILES = {
         student_epochs=40,
         sweep_hidden_sizes=SWEEP_HIDDEN_SIZES,
         sweep_seeds=(0, 1, 2),
+        small_head_seeds=tuple(range(10)),
         cnn_epochs=10,
         cnn_widths=CNN_WIDTHS,
     ),
@@ -56,6 +58,7 @@ PROFILES = {
         student_epochs=1,
         sweep_hidden_sizes=(2, 6, 16),
         sweep_seeds=(0, 1),
+        small_head_seeds=(0, 1, 2),
         cnn_epochs=1,
         cnn_widths=(2, 16),
     ),

@@ -222,6 +222,24 @@ def mechanism(transfer: TransferSet, profile: Profile) -> pd.DataFrame:
     )
 
 
+# The mean-logit term and dead units: MSE against centred MSE on the smallest heads,
+# over more seeds than the sweep (three seeds left every interval across zero).
+SMALL_HEAD_SIZES = (1, 2, 3, 4)
+
+
+def small_heads(transfer: TransferSet, profile: Profile) -> pd.DataFrame:
+    """MSE and centred MSE at k = 1..4 over the profile's ``small_head_seeds``."""
+    centred = mechanism_methods()[0]
+    return run_sweep(
+        transfer,
+        profile,
+        [distill.METHODS["mse"], centred],
+        hidden_sizes=SMALL_HEAD_SIZES,
+        seeds=profile.small_head_seeds,
+        name="small_heads",
+    )
+
+
 # The original's sweep, as it ran: its sizes, its targets (dropout on), its Adadelta epsilon.
 ORIGINAL_SIZES = (2, 3, 4, 5, 6, 7)
 
