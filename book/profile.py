@@ -24,7 +24,8 @@ class Profile:
     student_epochs: int
     sweep_hidden_sizes: tuple[int, ...]
     sweep_seeds: tuple[int, ...]
-    small_head_seeds: tuple[int, ...]  # chapter 5's dead-unit test: more seeds, k <= 4 only
+    # chapter 5's dead-unit test: more seeds, k <= 4 only
+    small_head_seeds: tuple[int, ...]
     cnn_epochs: int  # chapter 7's CNN students
     cnn_widths: tuple[int, ...]
 

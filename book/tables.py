@@ -3,15 +3,20 @@
 Introduced in chapter 1. ``show`` renders a pandas table the way the whole
 book does: headers in words (the caller names the columns), no index column
 unless it carries meaning, numbers formatted by what they are (``KINDS``),
-and the book's table CSS class, which keeps a table within the text column.
+a caption, and a name that ``{numref}`` can point to.
+
+A table has two renderings. The book's pages use the Markdown one, a MyST
+``{table}`` directive, so that Sphinx numbers the table and resolves
+references to it (``nb_render_markdown_format: myst`` and the Markdown-first
+priority in ``_config.yml``). JupyterLab shows the HTML one.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pandas as pd
-from IPython.display import HTML
 
 # How each kind of value is written, everywhere in the book.
 KINDS = {
@@ -24,39 +29,97 @@ KINDS = {
     "setting": "{:g}",  # T, alpha, k
     "percent": "{:.1%}",
 }
+MISSING = "–"
+CSS_CLASS = "book-table"
+
+
+class Table:
+    """A formatted table, displayed by Jupyter and by myst-nb."""
+
+    def __init__(
+        self,
+        cells: pd.DataFrame,
+        numeric: list[bool],
+        caption: str,
+        name: str,
+    ):
+        self.cells, self.numeric, self.caption, self.name = (
+            cells,
+            numeric,
+            caption,
+            name,
+        )
+
+    def _repr_markdown_(self) -> str:
+        def row(values):
+            return "| " + " | ".join(_escape(str(v)) for v in values) + " |"
+
+        rule = (
+            "|"
+            + "|".join("---:" if n else ":---" for n in self.numeric)
+            + "|"
+        )
+        lines = [row(self.cells.columns), rule, *map(row, self.cells.values)]
+        return (
+            f":::{{table}} {self.caption}\n:name: {self.name}\n"
+            f":class: {CSS_CLASS}\n\n" + "\n".join(lines) + "\n:::\n"
+        )
+
+    def _repr_html_(self) -> str:
+        styler = (
+            self.cells.style.hide(axis="index")
+            .set_caption(self.caption)
+            .set_table_attributes(f'class="{CSS_CLASS}"')
+        )
+        # Ids from the name, so that re-running a cell gives byte-identical
+        # output (nbval compares it).
+        return styler.set_uuid(self.name).to_html()
+
+
+def _escape(text: str) -> str:
+    """Cell text as literal Markdown: no emphasis, math, roles or HTML."""
+    return re.sub(r"([\\`*_\[\]<>$|{}~#])", r"\\\1", text)
 
 
 def show(
     table: pd.DataFrame,
+    caption: str,
     kinds: dict[str, str] | None = None,
     index: bool = False,
-    caption: str | None = None,
-) -> HTML:
-    """A styled table: ``kinds`` maps columns to ``KINDS`` (other numbers: integers
-    with thousands separators, floats to 4 significant digits).
-
-    Returned as plain HTML whose element ids come from the table's content, so
-    that re-running a cell gives byte-identical output (nbval compares it).
-    """
+    name: str | None = None,
+) -> Table:
+    """A numbered, captioned table: ``kinds`` maps columns to ``KINDS`` (other
+    numbers: integers with thousands separators, floats to 4 significant
+    digits). ``index=True`` keeps the index as the first columns. ``name`` is
+    the label for ``{numref}``; by default it is derived from the caption."""
+    if index:
+        table = table.reset_index()
     kinds = kinds or {}
-    formats = {}
+    cells = pd.DataFrame(index=range(len(table)))
+    numeric = []
     for column in table.columns:
+        values = table[column]
         if column in kinds:
-            formats[column] = KINDS[kinds[column]]
-        elif pd.api.types.is_integer_dtype(table[column]):
-            formats[column] = KINDS["count"]
-        elif pd.api.types.is_float_dtype(table[column]):
-            formats[column] = "{:.4g}"
-    styler = table.style.format(formats, na_rep="–").set_table_attributes(
-        'class="book-table"'
-    )
-    if not index:
-        styler = styler.hide(axis="index")
-    else:
-        styler = styler.hide(axis="index", names=True)
-    if caption:
-        styler = styler.set_caption(caption)
-    uuid = hashlib.sha256(
-        table.to_csv().encode() + str(caption).encode()
-    ).hexdigest()[:8]
-    return HTML(styler.set_uuid(uuid).to_html())
+            form = KINDS[kinds[column]].format
+        elif pd.api.types.is_integer_dtype(values):
+            form = KINDS["count"].format
+        elif pd.api.types.is_float_dtype(values):
+            form = "{:.4g}".format
+        else:
+            form = str
+        cells[str(column)] = [
+            MISSING if _missing(v) else form(v) for v in values
+        ]
+        numeric.append(
+            pd.api.types.is_numeric_dtype(values)
+            and not pd.api.types.is_bool_dtype(values)
+        )
+    if name is None:
+        slug = re.sub(r"[^a-z0-9]+", "-", caption.lower()).strip("-")
+        digest = hashlib.sha256(table.to_csv().encode()).hexdigest()[:6]
+        name = f"tbl-{slug[:40].rstrip('-')}-{digest}"
+    return Table(cells, numeric, caption, name)
+
+
+def _missing(value) -> bool:
+    return not isinstance(value, (list, tuple)) and pd.isna(value)

@@ -10,15 +10,26 @@ from book.tables import show
 def test_tables_format_by_kind_and_hide_the_index():
     table = pd.DataFrame({"k": [2, 6], "parameters": [37280, 74188], "test accuracy": [0.91234, 0.5],
                           "compression": [32.19, 16.17]})
-    html = show(table, kinds={"test accuracy": "accuracy", "compression": "rate"}).data
-    for text in ("37,280", "0.9123", "0.5000", "16.2x", 'class="book-table"'):
+    shown = show(table, "Sizes", kinds={"test accuracy": "accuracy", "compression": "rate"})
+    html, markdown = shown._repr_html_(), shown._repr_markdown_()
+    for text in ("37,280", "0.9123", "0.5000", "16.2x", 'class="book-table"', "Sizes"):
         assert text in html
     assert "level0_row0" not in html  # no index column
+    assert "| 2 | 37,280 | 0.9123 | 32.2x |" in markdown
 
 
-def test_tables_are_the_same_html_every_time():
+def test_tables_are_numbered_myst_tables_for_the_pages():
+    table = pd.DataFrame({"method": ["a_b", "c|d"], "accuracy": [0.5, float("nan")]})
+    markdown = show(table, "Methods", name="tbl-methods")._repr_markdown_()
+    assert markdown.startswith(":::{table} Methods\n:name: tbl-methods\n:class: book-table\n")
+    assert "|:---|---:|" in markdown  # text left, numbers right
+    assert r"| a\_b | 0.5 |" in markdown and r"| c\|d | – |" in markdown  # escaped, missing
+
+
+def test_tables_are_the_same_every_time():
     table = pd.DataFrame({"a": [1.0, 2.0]})
-    assert show(table, caption="x").data == show(table.copy(), caption="x").data
+    one, two = show(table, caption="x"), show(table.copy(), caption="x")
+    assert one._repr_html_() == two._repr_html_() and one.name == two.name
 
 
 def test_listing_shows_the_source_and_excerpts():
