@@ -65,6 +65,11 @@ class Table:
             f":class: {CSS_CLASS}\n\n" + "\n".join(lines) + "\n:::\n"
         )
 
+    def __repr__(self) -> str:
+        # Jupyter also stores this plain-text form; nbval compares it, so it
+        # must not contain the object's address.
+        return f"{self.caption}\n{self.cells.to_string(index=False)}"
+
     def _repr_html_(self) -> str:
         styler = (
             self.cells.style.hide(axis="index")

@@ -30,6 +30,7 @@ def test_tables_are_the_same_every_time():
     table = pd.DataFrame({"a": [1.0, 2.0]})
     one, two = show(table, caption="x"), show(table.copy(), caption="x")
     assert one._repr_html_() == two._repr_html_() and one.name == two.name
+    assert repr(one) == repr(two) == "x\na\n1\n2"  # no address
 
 
 def test_listing_shows_the_source_and_excerpts():
