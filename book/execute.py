@@ -148,27 +148,18 @@ def fingerprint(md_path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def recorded_stamp(md_path: Path) -> dict:
+    """What the executed ``.ipynb`` recorded about its run (fingerprint,
+    profile, ...); empty if it was never executed."""
+    ipynb = md_path.with_suffix(".ipynb")
+    if not ipynb.is_file():
+        return {}
+    return dict(nbformat.read(ipynb, as_version=4).metadata.get("book", {}))
+
+
 def recorded_fingerprint(md_path: Path) -> str | None:
     """The fingerprint stored in the executed ``.ipynb`` (None if it has none)."""
-    ipynb = md_path.with_suffix(".ipynb")
-    if not ipynb.is_file():
-        return None
-    return (
-        nbformat.read(ipynb, as_version=4)
-        .metadata.get("book", {})
-        .get("fingerprint")
-    )
-
-
-def recorded_profile(md_path: Path) -> str | None:
-    ipynb = md_path.with_suffix(".ipynb")
-    if not ipynb.is_file():
-        return None
-    return (
-        nbformat.read(ipynb, as_version=4)
-        .metadata.get("book", {})
-        .get("profile")
-    )
+    return recorded_stamp(md_path).get("fingerprint")
 
 
 PUBLISHED_PROFILE = "full"
@@ -180,8 +171,8 @@ def stale_notebooks() -> list[Path]:
     return [
         p
         for p in notebook_sources()
-        if recorded_fingerprint(p) != fingerprint(p)
-        or recorded_profile(p) != PUBLISHED_PROFILE
+        if (stamp := recorded_stamp(p)).get("fingerprint") != fingerprint(p)
+        or stamp.get("profile") != PUBLISHED_PROFILE
     ]
 
 
