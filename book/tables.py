@@ -28,6 +28,8 @@ KINDS = {
     "minutes": "{:.1f}",
     "setting": "{:g}",  # T, alpha, k
     "percent": "{:.1%}",
+    "logit": "{:.2f}",
+    "probability": "{:.2e}",  # spans many orders of magnitude
 }
 MISSING = "–"
 CSS_CLASS = "book-table"
