@@ -11,7 +11,6 @@ typeset by the MathJax that ships inside the archive. Needs Debian's
 
 from __future__ import annotations
 
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -19,7 +18,6 @@ import pytest
 
 from book.archive import NAME, build_html, write_archive
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PAGES = ["intro.html", "chapters/04_temperature.html"]
 
 
@@ -41,22 +39,6 @@ def test_archive_holds_the_site(unpacked):
     for page in ["index.html", *PAGES, "_static/mathjax/tex-chtml.js"]:
         assert (unpacked / page).is_file(), f"{page} missing from the archive"
     assert not list(unpacked.rglob(".buildinfo"))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium package (.ci/run does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.mark.parametrize("page_path", PAGES)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import shutil
 import subprocess
 import sys
 import threading
@@ -28,7 +27,6 @@ from book.execute import notebook_sources
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "_build"
 HTML = BUILD / "html"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PAGES = {p.stem: p.relative_to(ROOT).with_suffix(".html").as_posix() for p in notebook_sources()}
 PHONE = {"width": 390, "height": 844}
 
@@ -39,9 +37,7 @@ def title_of(md: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def site():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium package (.ci/run does)")
+def site(browser):  # no browser, no build: the fixture skips first
     build = subprocess.run(
         [Path(sys.executable).parent / "jupyter-book", "build", str(ROOT), "-W", "-n", "--keep-going"],
         capture_output=True, text=True, cwd=ROOT,
@@ -56,20 +52,6 @@ def site():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser(site):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.mark.parametrize("name", list(PAGES))
