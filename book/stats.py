@@ -39,6 +39,16 @@ def t_interval(differences) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
+def sizes_where(comparison: pd.DataFrame, side: int) -> str:
+    """The groups of a ``paired`` table, indexed by its ``by`` column, whose
+    95% interval lies wholly above zero (``side=1``) or below it
+    (``side=-1``), as text for the prose; "none" if there are none."""
+    wholly = comparison.low > 0 if side > 0 else comparison.high < 0
+    return (
+        ", ".join(str(group) for group in comparison.index[wholly]) or "none"
+    )
+
+
 def verdict(low: float, high: float, better: str, worse: str) -> str:
     """In words: which side of zero the interval lies on, or a tie."""
     if low > 0:

@@ -29,3 +29,13 @@ def test_paired_uses_seed_by_seed_differences():
     tie = paired(pd.DataFrame(rows).assign(test_accuracy=lambda t: t.test_accuracy.where(t.method == "a", 0.95)),
                  "a", "b").iloc[0]
     assert tie.verdict == "tie"
+
+
+def test_sizes_where_names_the_groups_whose_interval_excludes_zero():
+    from book.stats import sizes_where
+
+    comparison = pd.DataFrame({"low": [0.1, -0.2, -0.3], "high": [0.2, 0.1, -0.1]},
+                              index=pd.Index([2, 4, 6], name="k"))
+    assert sizes_where(comparison, 1) == "2"
+    assert sizes_where(comparison, -1) == "6"
+    assert sizes_where(comparison.iloc[[1]], 1) == "none"
