@@ -13,6 +13,7 @@ priority in ``_config.yml``). JupyterLab shows the HTML one.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 
@@ -35,22 +36,14 @@ MISSING = "–"
 CSS_CLASS = "book-table"
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
 class Table:
     """A formatted table, displayed by Jupyter and by myst-nb."""
 
-    def __init__(
-        self,
-        cells: pd.DataFrame,
-        numeric: list[bool],
-        caption: str,
-        name: str,
-    ):
-        self.cells, self.numeric, self.caption, self.name = (
-            cells,
-            numeric,
-            caption,
-            name,
-        )
+    cells: pd.DataFrame  # every value already written as text
+    numeric: list[bool]  # per column: right-aligned
+    caption: str
+    name: str
 
     def _repr_markdown_(self) -> str:
         def row(values):
