@@ -36,3 +36,8 @@ except ImportError:  # nbval not installed: plain pytest runs only tests/
     pass
 else:
     RunningKernel.execute_cell_input = _execute_with_history
+
+# A killed `python -m book.execute` can leave its temporary notebook
+# (`.<name>.ipynb.tmp-*.ipynb`, book.cache.atomic_path) beside a chapter: not
+# a chapter, so never collected (the next write of that chapter removes it).
+collect_ignore_glob = [".*.tmp-*", "chapters/.*.tmp-*"]

@@ -357,3 +357,19 @@ def test_the_loader_reads_what_it_validated(tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_NPZ", str(path))
     data = load_mnist()
     assert data.x_train.shape == (8, 28, 28, 1) and list(data.y_test) == [0, 1, 2, 3]
+
+
+def test_a_killed_executions_temporary_notebook_is_never_collected():
+    """``kill -9`` during ``book.execute``'s write leaves
+    ``chapters/.<name>.ipynb.tmp-*.ipynb``: nbval must not collect it."""
+    import fnmatch
+    from pathlib import Path
+
+    import conftest
+    from book.cache import _temporary_prefix
+
+    leftover = "chapters/" + _temporary_prefix(Path("01_teacher.ipynb"))
+    assert any(
+        fnmatch.fnmatch(leftover + "k2x9.ipynb", pattern)
+        for pattern in conftest.collect_ignore_glob
+    )
