@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import subprocess
 import sys
 import threading
@@ -34,6 +35,38 @@ TEXT_ONLY_CHAPTERS = {
     "09_findings": "restates what the chapters before it measured and drew",
     "10_speed": "the appendix's benchmark tables",
 }
+
+
+# The smallest text a figure may show, in CSS px, as displayed: on a phone and on a desktop.
+MIN_FIGURE_TEXT_PX = {"phone": 9.0, "desktop": 10.0}
+# matplotlib draws SVG text as glyph paths, each text in a group `text_N` scaled by
+# fontsize / 100 (its TextToPath.FONT_SCALE); with svg.fonttype "none" it writes a font size.
+_TEXT_SCALE = re.compile(r'<g id="text_\d+">\s*(?:<!--.*?-->\s*)?<g [^>]*?scale\(([\d.]+) -', re.S)
+_FONT_SIZE = re.compile(r"font(?:-size)?:\s*(?:[a-z]+\s+)*([\d.]+)px")
+_VIEWBOX_WIDTH = re.compile(r'<svg[^>]*?viewBox="[-\d.]+ [-\d.]+ ([\d.]+)')
+
+
+def smallest_text(svg: Path) -> tuple[float, float] | None:
+    """(smallest font size, drawing width), both in the SVG's own units, or None without text.
+
+    Sub- and superscripts inside a label (a tick's 10^2) are scaled again within their text
+    and are not counted: the label's own size is."""
+    text = svg.read_text()
+    width = _VIEWBOX_WIDTH.search(text)
+    sizes = [100 * float(s) for s in _TEXT_SCALE.findall(text)] + [float(s) for s in _FONT_SIZE.findall(text)]
+    return (min(sizes), float(width.group(1))) if sizes and width else None
+
+
+def small_figure_text(page, site: str, least: float) -> list[str]:
+    """Figures on the page whose smallest text is displayed below `least` CSS px."""
+    shown = page.eval_on_selector_all("main img", "imgs => imgs.map(i => [i.src, i.getBoundingClientRect().width])")
+    small = []
+    for src, width in shown:
+        path = HTML / unquote(urlparse(src).path).lstrip("/")
+        found = smallest_text(path) if src.startswith(site) and path.suffix == ".svg" else None
+        if found and found[0] * width / found[1] < least:
+            small.append(f"{path.name[:12]}: {found[0]:g}-unit text shown at {found[0] * width / found[1]:.1f} px")
+    return small
 
 
 def title_of(md: Path) -> str:
@@ -115,9 +148,26 @@ def test_page(site, browser, name):
     assert not shrunk, f"{PAGES[name]}: figures shrunk below their drawn size (text too small): {shrunk}"
     rasters = page.eval_on_selector_all("main img", "imgs => imgs.map(i => i.getAttribute('src'))")
     assert all(src.endswith(".svg") for src in rasters), f"{PAGES[name]}: figures not in SVG: {rasters}"
+    small = small_figure_text(page, site, MIN_FIGURE_TEXT_PX["desktop"])
+    assert not small, f"{PAGES[name]}: figure text below {MIN_FIGURE_TEXT_PX['desktop']} px at 1280 px: {small}"
+
+    # A table's frame (the box that draws a border) is as wide as its rows: no narrow
+    # table in a column-wide frame.
+    loose = page.evaluate("""() => Array.from(document.querySelectorAll('main table.book-table'))
+        .flatMap(t => [t, ...t.querySelectorAll(':scope > thead, :scope > tbody')].map(box => [t, box]))
+        .filter(([t, box]) => getComputedStyle(box).borderLeftStyle !== 'none'
+            && parseFloat(getComputedStyle(box).borderLeftWidth) > 0
+            && box.offsetWidth > t.querySelector('tr').offsetWidth + 4)
+        .map(([t, box]) => t.id + ': a frame ' + box.offsetWidth + ' px wide around rows of '
+            + t.querySelector('tr').offsetWidth)""")
+    assert not loose, f"{PAGES[name]}: table frames wider than their tables: {loose}"
+
+    no_index = page.locator("a[href$='genindex.html'], link[rel='index']").count()
+    assert no_index == 0, f"{PAGES[name]}: links to a general index the book does not have"
 
     page.set_viewport_size(PHONE)
     page.screenshot(path=str(BUILD / "screenshots" / f"{name}-phone-full.png"), full_page=True)
+    check_phone_layout(page, site, PAGES[name])
     page.set_viewport_size({"width": 1280, "height": 900})
 
     hrefs = page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)")
@@ -136,6 +186,73 @@ def test_page(site, browser, name):
             if page.locator(f"[id='{unquote(parsed.fragment)}']").count() == 0:
                 missing.append(href)
     assert not missing, f"{PAGES[name]}: internal links that do not resolve: {missing}"
+    page.close()
+
+
+def check_phone_layout(page, site: str, where: str) -> None:
+    """At a phone's width: figures legible, table captions whole and in view, numbers unbroken."""
+    # Figures keep a minimum width and scroll sideways (custom.css) rather than shrink their text.
+    small = small_figure_text(page, site, MIN_FIGURE_TEXT_PX["phone"])
+    assert not small, f"{where}: figure text below {MIN_FIGURE_TEXT_PX['phone']} px at 390 px: {small}"
+
+    # A table wider than the column scrolls inside its frame; its caption stays whole and in
+    # view, before and after the rows are scrolled to their far end.
+    captions = page.evaluate("""() => {
+        const column = document.querySelector('main article').getBoundingClientRect();
+        const problems = [];
+        for (const t of document.querySelectorAll('main table.book-table')) {
+            const c = t.querySelector('caption');
+            const frame = t.getBoundingClientRect();
+            if (frame.left < column.left - 1 || frame.right > column.right + 1)
+                problems.push(t.id + ': frame outside the column');
+            if (!c) continue;
+            for (const end of [0, t.scrollWidth]) {
+                t.scrollLeft = end;
+                const r = c.getBoundingClientRect();
+                if (r.left < frame.left - 1 || r.right > frame.left + t.clientLeft + t.clientWidth + 1 ||
+                    c.scrollWidth > c.clientWidth + 1)
+                    problems.push(t.id + ': caption cut with the rows scrolled to ' + t.scrollLeft + ' px');
+            }
+            t.scrollLeft = 0;
+        }
+        return problems;
+    }""")
+    assert not captions, f"{where}: at 390 px: {captions}"
+
+    # No number, estimate or interval broken across lines: right-aligned cells, and cells of
+    # numbers such as "0.9767 ± 0.0003", which tables.js keeps together in nowrap spans.
+    broken = page.evaluate("""() => {
+        const lines = el => {  // the distinct lines its text sits on
+            const tops = [];
+            const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                const range = document.createRange();
+                range.selectNodeContents(node);
+                for (const r of range.getClientRects()) if (r.width > 0) tops.push(r.top);
+            }
+            return tops.filter((top, i) => tops.findIndex(other => Math.abs(other - top) < 3) === i).length;
+        };
+        const cells = Array.from(document.querySelectorAll('main table.book-table td'));
+        const unguarded = cells.filter(td => /[0-9]/.test(td.textContent) && !/[A-Za-z]{2,}/.test(td.textContent)
+            && !td.querySelector('.math')
+            && !td.classList.contains('text-right') && !td.querySelector('.book-nowrap'));
+        const wrapped = Array.from(document.querySelectorAll(
+            'main table.book-table td.text-right, main table.book-table .book-nowrap')).filter(el => lines(el) > 1);
+        return unguarded.map(td => 'unguarded: ' + td.textContent.trim())
+            .concat(wrapped.map(el => 'wrapped: ' + el.textContent.trim()));
+    }""")
+    assert not broken, f"{where}: numbers in tables that may break or did break across lines at 390 px: {broken}"
+
+
+def test_notation_glossary_is_a_definition_list(site, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{site}/notation.html", wait_until="networkidle")
+    terms = page.locator("main dl dt").all_inner_texts()
+    assert "compression rate" in [t.strip() for t in terms], f"the glossary is not a definition list: {terms}"
+    assert page.locator("main dl dd").count() == len(terms)
+    assert " : " not in page.locator("main").inner_text(), "a 'term : definition' paragraph left"
+    footer = " ".join(page.locator("footer").all_inner_texts())
+    assert not re.search(r"\bBy\b", footer), f"an author line in the footer: {footer!r}"
     page.close()
 
 
