@@ -4,8 +4,12 @@ The fixture builds the HTML from the committed notebooks exactly as the
 README does, with warnings as errors. Then, for the intro and every chapter:
 nothing is requested from another host (the book reads offline), no console
 errors, every equation rendered, every image decodes, every internal link
-resolves, the page's main heading is the chapter's title; and at a phone's
-width the navigation opens from its button. Screenshots of each page, at
+resolves, the page's main heading is the chapter's title, figure text is at
+least 10 px and table frames are as wide as their tables; at a phone's width
+(390 px) figure text is at least 9 px, table captions are whole and in view,
+numbers in tables are not broken across lines, and the navigation opens from
+its button. Numbered equations and their references, and the glossary as a
+definition list, are checked too. Screenshots of each page, at
 desktop and phone width, are saved under ``_build/screenshots/``. Needs Debian's ``chromium`` (``.ci/run``
 installs it); Playwright drives it, and never downloads a browser of its own.
 """
@@ -242,6 +246,39 @@ def check_phone_layout(page, site: str, where: str) -> None:
             .concat(wrapped.map(el => 'wrapped: ' + el.textContent.trim()));
     }""")
     assert not broken, f"{where}: numbers in tables that may break or did break across lines at 390 px: {broken}"
+
+
+# Equations the prose refers back to, by page: each must carry a number.
+NUMBERED_EQUATIONS = {
+    "04_temperature": ["eq-kd-loss", "eq-high-t-limit", "eq-mse-decomposition"],
+    "06_s_of_f": ["eq-s-of-f"],
+}
+
+
+def test_equations_are_numbered_and_their_references_resolve(site, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    numbers = {}  # (page, equation id) -> its number as displayed, "(4.1)"
+    links = []  # (page, href, link text)
+    for name, path in PAGES.items():
+        page.goto(f"{site}/{path}", wait_until="networkidle")
+        for eq_id, number in page.eval_on_selector_all(
+            "main div.math[id^='equation-']", "ds => ds.map(d => [d.id, d.querySelector('.eqno').textContent])"
+        ):
+            numbers[path, eq_id] = number.replace("#", "").strip()
+        links += [(path, *link) for link in page.eval_on_selector_all(
+            "main a.reference.internal[href*='#equation-']", "as => as.map(a => [a.href, a.textContent.trim()])")]
+    page.close()
+
+    for name, labels in NUMBERED_EQUATIONS.items():
+        for label in labels:
+            number = numbers.get((PAGES[name], f"equation-{label}"), "")
+            assert re.fullmatch(r"\(\d+\.\d+\)", number), f"{PAGES[name]}: {label} has no number ({number!r})"
+    assert links, "no equation is referred to by its number"
+    for path, href, text in links:
+        parsed = urlparse(href)
+        target = (unquote(parsed.path).lstrip("/"), unquote(parsed.fragment))
+        assert target in numbers, f"{path}: {href} points to no numbered equation"
+        assert text == numbers[target], f"{path}: a link reads {text!r}, its equation is {numbers[target]}"
 
 
 def test_notation_glossary_is_a_definition_list(site, browser):
