@@ -55,21 +55,43 @@ def chapter_paths(names) -> list[Path]:
     return [known[Path(n).stem] for n in names] or list(known.values())
 
 
-def kernel_distributions() -> set[str]:
+def imported_distributions(sources: list[str]) -> set[str]:
+    """The installed distributions that provide a top-level module which
+    code in ``sources`` imports (``ai_edge_litert`` -> ``ai-edge-litert``)."""
+    from importlib.metadata import packages_distributions
+
+    provided, names = packages_distributions(), set()
+    for source in sources:
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                names |= {a.name.split(".")[0] for a in node.names}
+            elif (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.level == 0
+            ):
+                names.add(node.module.split(".")[0])
+    return {
+        canonicalize_name(d) for name in names for d in provided.get(name, [])
+    }
+
+
+def kernel_distributions(imported: set[str] = frozenset()) -> set[str]:
     """The distributions a chapter's kernel can import: the ``book`` package's
-    declared dependencies and the kernel's own (``ipykernel``), with everything
-    they require, transitively, as installed. Pins of anything else (the site's
-    theme, JupyterLab, test tools) cannot change an output."""
+    declared dependencies, the kernel's own (``ipykernel``) and ``imported``
+    (an optional dependency such as chapter 8's ``ai-edge-litert`` counts
+    only for the notebooks that import it), with everything they require,
+    transitively, as installed. Pins of anything else (the site's theme,
+    JupyterLab, test tools) cannot change an output."""
     import tomllib
     from importlib import metadata
 
     from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
 
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())[
         "project"
     ]["dependencies"]
-    todo = [Requirement(r).name for r in declared] + ["ipykernel"]
+    todo = [Requirement(r).name for r in declared] + ["ipykernel", *imported]
     seen: set[str] = set()
     while todo:
         name = canonicalize_name(todo.pop())
@@ -130,12 +152,13 @@ def fingerprint(md_path: Path) -> str:
         if cell.cell_type == "code"
     ]
     digest = hashlib.sha256(json.dumps(code).encode())
-    for module in sorted(book_modules([source for source, _ in code])):
-        tree = ast.dump(
-            ast.parse((ROOT / "book" / f"{module}.py").read_text())
-        )
+    sources = [source for source, _ in code]
+    for module in sorted(book_modules(sources)):
+        text = (ROOT / "book" / f"{module}.py").read_text()
+        sources.append(text)
+        tree = ast.dump(ast.parse(text))
         digest.update(f"book/{module}.py\0{tree}\0".encode())
-    kernel = kernel_distributions()
+    kernel = kernel_distributions(imported_distributions(sources))
     pins = [
         line.strip()
         for line in (ROOT / "requirements.txt").read_text().splitlines()
