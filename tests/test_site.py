@@ -307,3 +307,20 @@ def test_navigation_opens_and_closes_at_phone_width(site, browser, name):
     page.keyboard.press("Escape")
     first_chapter.wait_for(state="hidden", timeout=5000)
     page.close()
+
+
+def test_chapter_pages_offer_their_markdown_source(site, browser):
+    """The download menu offers each chapter's MyST source beside its notebook (_ext/mdsource.py)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{site}/{PAGES['04_temperature']}", wait_until="networkidle")
+    page.get_by_role("button", name="Download this page").click()
+    menu = page.locator(".dropdown-download-buttons .dropdown-menu")
+    md, ipynb = menu.locator("a", has_text=".md"), menu.locator("a", has_text=".ipynb")
+    md.wait_for(state="visible", timeout=5000)
+    assert ipynb.is_visible(), "the .ipynb download is gone from the menu"
+    response = page.request.get(md.evaluate("a => a.href"))
+    assert response.ok, f"{md.get_attribute('href')}: HTTP {response.status}"
+    text = response.text()
+    assert text.startswith("---\njupytext:"), f"not a jupytext MyST file: {text[:60]!r}"
+    assert text == (ROOT / "chapters" / "04_temperature.md").read_text()
+    page.close()
