@@ -88,3 +88,12 @@ def test_pages_builds_deploys_and_keeps_the_offline_archive():
     assert deploy["needs"] == "build"
     assert deploy["environment"]["name"] == "github-pages"
     assert "actions/deploy-pages" in uses(deploy)
+
+
+def test_pages_publishes_the_book_as_one_pdf():
+    """python -m book.pdf prints the book, and the PDF goes into the uploaded site as book.pdf."""
+    build = load("pages.yml")["jobs"]["build"]
+    names = [s.get("run", s.get("uses", "")).strip() for s in steps(build)]
+    pdf = next(i for i, n in enumerate(names) if n.startswith("python -m book.pdf"))
+    assert "cp _build/pdf/book.pdf _build/html/book.pdf" in names[pdf]
+    assert names.index(BUILD) < pdf < next(i for i, n in enumerate(names) if n.startswith("actions/upload-pages-artifact"))
