@@ -22,28 +22,43 @@ def paired_markdown(app, docname: str) -> Path | None:
     if not app.env.doc2path(docname).endswith(".ipynb"):
         return None
     md = Path(app.srcdir) / f"{docname}.md"
-    if md.is_file() and "jupytext:" in md.read_text(encoding="utf-8").split("\n---", 1)[0]:
+    if (
+        md.is_file()
+        and "jupytext:" in md.read_text(encoding="utf-8").split("\n---", 1)[0]
+    ):
         return md
     return None
 
 
 def add_download(app, pagename, templatename, context, doctree):
     """Runs after the theme fills its header buttons (priority 501)."""
-    if app.builder.name not in HTML_BUILDERS or not paired_markdown(app, pagename):
+    if app.builder.name not in HTML_BUILDERS or not paired_markdown(
+        app, pagename
+    ):
         return
     for group in context.get("header_buttons", []):
         if group.get("label") != "download-buttons":
             continue
         buttons = group["buttons"]
-        at = next((i + 1 for i, b in enumerate(buttons) if b.get("label") == "download-source-button"), len(buttons))
-        buttons.insert(at, {
-            "type": "link",
-            "url": f"{context['pathto']('_sources', 1)}/{pagename}.md",
-            "text": ".md",
-            "tooltip": "Download the MyST Markdown source (jupytext)",
-            "icon": "fab fa-markdown",
-            "label": "download-markdown-button",
-        })
+        at = next(
+            (
+                i + 1
+                for i, b in enumerate(buttons)
+                if b.get("label") == "download-source-button"
+            ),
+            len(buttons),
+        )
+        buttons.insert(
+            at,
+            {
+                "type": "link",
+                "url": f"{context['pathto']('_sources', 1)}/{pagename}.md",
+                "text": ".md",
+                "tooltip": "Download the MyST Markdown source (jupytext)",
+                "icon": "fab fa-markdown",
+                "label": "download-markdown-button",
+            },
+        )
 
 
 def copy_sources(app, exception):

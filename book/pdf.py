@@ -43,11 +43,20 @@ SINGLE = BUILD / "singlehtml"
 PDF = BUILD / "pdf" / "book.pdf"
 # Debian's chromium (and on GitHub's Ubuntu runners, the Chromium they link to
 # /usr/bin/chromium); BOOK_CHROMIUM names another Chromium-family browser.
-CHROMIUM = os.environ.get("BOOK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = (
+    os.environ.get("BOOK_CHROMIUM")
+    or shutil.which("chromium")
+    or "/usr/bin/chromium"
+)
 # What the headless browser needs on an offline machine, as in the browser test.
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 FOOTER = (
     '<div style="width: 100%; font-size: 8px; color: #666; text-align: center;">'
@@ -60,15 +69,27 @@ def build_singlehtml(output: Path = ROOT, quiet: bool = False) -> Path:
     that folder. A failed build raises ``RuntimeError`` (with the end of the
     build's log when ``quiet`` kept it off the terminal)."""
     command = [
-        str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT),
-        "--builder", "singlehtml", "-W", "-n", "--keep-going",
+        str(Path(sys.executable).parent / "jupyter-book"),
+        "build",
+        str(ROOT),
+        "--builder",
+        "singlehtml",
+        "-W",
+        "-n",
+        "--keep-going",
     ]
     if Path(output).resolve() != ROOT:
         command += ["--path-output", str(output)]
     build = subprocess.run(command, cwd=ROOT, capture_output=quiet, text=True)
     if build.returncode != 0:
-        log = f":\n{build.stdout[-4000:]}\n{build.stderr[-4000:]}" if quiet else ""
-        raise RuntimeError(f"jupyter-book build --builder singlehtml failed (exit {build.returncode}){log}")
+        log = (
+            f":\n{build.stdout[-4000:]}\n{build.stderr[-4000:]}"
+            if quiet
+            else ""
+        )
+        raise RuntimeError(
+            f"jupyter-book build --builder singlehtml failed (exit {build.returncode}){log}"
+        )
     return Path(output) / "_build" / "singlehtml"
 
 
@@ -77,15 +98,21 @@ def root_page(single: Path) -> Path:
     root = yaml.safe_load((ROOT / "_toc.yml").read_text())["root"]
     page = Path(single) / f"{root}.html"
     if not page.is_file():
-        raise SystemExit(f"{page} not found: build the book first (python -m book.pdf)")
+        raise SystemExit(
+            f"{page} not found: build the book first (python -m book.pdf)"
+        )
     return page
 
 
-def print_pdf(single: Path = SINGLE, pdf: Path = PDF, chromium: str = CHROMIUM) -> Path:
+def print_pdf(
+    single: Path = SINGLE, pdf: Path = PDF, chromium: str = CHROMIUM
+) -> Path:
     """Print the single-page book in ``single`` to ``pdf`` with headless Chromium."""
     page_file = root_page(single)
     if not Path(chromium).exists():
-        raise SystemExit(f"no Chromium at {chromium}: install Debian's chromium package (apt-get install chromium)")
+        raise SystemExit(
+            f"no Chromium at {chromium}: install Debian's chromium package (apt-get install chromium)"
+        )
     from playwright.sync_api import sync_playwright
 
     class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -99,17 +126,29 @@ def print_pdf(single: Path = SINGLE, pdf: Path = PDF, chromium: str = CHROMIUM) 
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(
+                executable_path=chromium, args=CHROMIUM_ARGS
+            )
             try:
-                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page = browser.new_page(
+                    viewport={"width": 1280, "height": 900}
+                )
                 page.emulate_media(media="print")
-                url = f"http://127.0.0.1:{server.server_port}/{page_file.name}"
-                response = page.goto(url, wait_until="networkidle", timeout=120_000)
+                url = (
+                    f"http://127.0.0.1:{server.server_port}/{page_file.name}"
+                )
+                response = page.goto(
+                    url, wait_until="networkidle", timeout=120_000
+                )
                 if not (response and response.ok):
-                    raise RuntimeError(f"{url}: HTTP {response and response.status}")
+                    raise RuntimeError(
+                        f"{url}: HTTP {response and response.status}"
+                    )
                 # MathJax typesets after the page has loaded; print only once it is done.
-                page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
-                                       timeout=60_000)
+                page.wait_for_function(
+                    "() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                    timeout=60_000,
+                )
                 page.evaluate("() => MathJax.startup.promise")
                 raw = page.evaluate("""() => Array.from(document.querySelectorAll('.math'))
                     .filter(el => !el.querySelector('mjx-container')).length""")
@@ -120,10 +159,20 @@ def print_pdf(single: Path = SINGLE, pdf: Path = PDF, chromium: str = CHROMIUM) 
                 page.evaluate("() => document.fonts.ready")
                 with atomic_path(pdf) as tmp:
                     page.pdf(
-                        path=str(tmp), format="A4", print_background=True,
-                        margin={"top": "18mm", "bottom": "18mm", "left": "16mm", "right": "16mm"},
-                        display_header_footer=True, header_template="<span></span>", footer_template=FOOTER,
-                        outline=True, tagged=True,
+                        path=str(tmp),
+                        format="A4",
+                        print_background=True,
+                        margin={
+                            "top": "18mm",
+                            "bottom": "18mm",
+                            "left": "16mm",
+                            "right": "16mm",
+                        },
+                        display_header_footer=True,
+                        header_template="<span></span>",
+                        footer_template=FOOTER,
+                        outline=True,
+                        tagged=True,
                     )
             finally:
                 browser.close()
@@ -133,9 +182,20 @@ def print_pdf(single: Path = SINGLE, pdf: Path = PDF, chromium: str = CHROMIUM) 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m book.pdf", description=__doc__.splitlines()[0])
-    parser.add_argument("--no-build", action="store_true", help="print the existing _build/singlehtml")
-    parser.add_argument("--output", type=Path, default=PDF, help=f"where to write the PDF (default {PDF.relative_to(ROOT)})")
+    parser = argparse.ArgumentParser(
+        prog="python -m book.pdf", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--no-build",
+        action="store_true",
+        help="print the existing _build/singlehtml",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=PDF,
+        help=f"where to write the PDF (default {PDF.relative_to(ROOT)})",
+    )
     args = parser.parse_args(argv)
     if not args.no_build:
         try:
@@ -144,7 +204,9 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(str(err)) from None
     pdf = print_pdf(pdf=args.output)
     size = pdf.stat().st_size / 2**20
-    where = pdf.relative_to(ROOT) if pdf.resolve().is_relative_to(ROOT) else pdf
+    where = (
+        pdf.relative_to(ROOT) if pdf.resolve().is_relative_to(ROOT) else pdf
+    )
     print(f"{where} ({size:.1f} MiB)")
 
 
