@@ -36,7 +36,6 @@ PAGES = {p.stem: p.relative_to(ROOT).with_suffix(".html").as_posix() for p in no
 PHONE = {"width": 390, "height": 844}
 # Chapters that draw no figure, and why; every other chapter must have one.
 TEXT_ONLY_CHAPTERS = {
-    "09_findings": "restates what the chapters before it measured and drew",
     "10_speed": "the appendix's benchmark tables",
 }
 
