@@ -714,10 +714,14 @@ def prune_student(
     return model
 
 
-def pruned_students(profile, data, train_logits) -> list[dict]:
-    """Every student of ``compact_students``, pruned (``prune_student``),
-    as an int8 file and with shared weights: distil, prune, quantize."""
+def pruned_students(profile, data, train_logits, sparsity=None) -> list[dict]:
+    """Every student of ``compact_students``, pruned (``prune_student``) to
+    the plan's sparsity (or ``sparsity``), as an int8 file and with shared
+    weights: distil, prune, quantize. Sparsity 0 is the control: the same
+    fine-tuning with nothing pruned."""
     plan, where, kd = PLANS[profile.name], deploy_dir(profile), chosen_kd()
+    sparsity = plan.student_sparsity if sparsity is None else sparsity
+    tag = "pruned" if sparsity else "tuned"
     records = []
     runs = [(w, r, s) for w, r in plan.students for s in profile.sweep_seeds]
     for width, recipe, seed in tqdm(
@@ -737,10 +741,10 @@ def pruned_students(profile, data, train_logits) -> list[dict]:
             ),
         )
         pruned = _cached_model(
-            where / f"{name}-pruned.keras",
+            where / f"{name}-{tag}.keras",
             lambda: prune_student(
                 student,
-                plan.student_sparsity,
+                sparsity,
                 data,
                 train_logits,
                 kd,
@@ -749,27 +753,27 @@ def pruned_students(profile, data, train_logits) -> list[dict]:
             ),
         )
         labels = dict(
-            family=f"CNN student, {recipe}, pruned", size=width, seed=seed
+            family=f"CNN student, {recipe}, {tag}", size=width, seed=seed
         )
         records.append(
             measure(
                 where,
-                f"{name}-pruned-int8",
+                f"{name}-{tag}-int8",
                 lambda: pruned,
                 data,
                 True,
-                variant=f"pruned {plan.student_sparsity:.0%}, int8",
+                variant=f"pruned {sparsity:.0%}, int8",
                 **labels,
             )
         )
         records.append(
             measure(
                 where,
-                f"{name}-pruned-shared-int8",
+                f"{name}-{tag}-shared-int8",
                 lambda: shared(pruned),
                 data,
                 True,
-                variant=f"pruned {plan.student_sparsity:.0%}, "
+                variant=f"pruned {sparsity:.0%}, "
                 f"{CLUSTERS} shared values, int8",
                 **labels,
             )
@@ -940,17 +944,20 @@ def smallest_file(table: pd.DataFrame, f: float, size: str = "bytes"):
     ).iloc[0]
 
 
-def compare_by_seed(runs: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
-    """Test accuracy of method ``a`` minus ``b`` per width, seed by seed
+def compare_by_seed(
+    runs: pd.DataFrame, a: str, b: str, tests: int | None = None
+) -> pd.DataFrame:
+    """Test accuracy of method ``a`` minus ``b`` per ``size``, seed by seed
     (runs of one seed share their initial weights), with t-intervals
-    Bonferroni-corrected for the number of widths: together, 95%."""
+    Bonferroni-corrected for ``tests`` comparisons (by default, the number
+    of sizes): together, 95%."""
     from scipy import stats
 
     wide = runs.pivot_table(
         index=["size", "seed"], columns="method", values="test_accuracy"
     ).dropna(subset=[a, b])
     differences = (wide[a] - wide[b]).groupby(level="size")
-    confidence = 1 - 0.05 / differences.ngroups
+    confidence = 1 - 0.05 / (tests or differences.ngroups)
     rows = []
     for width, d in differences:
         half = (
@@ -976,9 +983,10 @@ PRUNING_MARGIN = 0.002  # held-out accuracy a pruned file may lose
 
 def pruned_pick(table: pd.DataFrame, seed: int) -> pd.Series:
     """The pruned teacher to set against the float32 teacher, by a rule
-    fixed in advance and applied on held-out images: the sparsest setting
-    (shared weights or not) whose mean held-out accuracy over seeds is
-    within ``PRUNING_MARGIN`` of the float32 teacher's; its ``seed`` file."""
+    fixed in advance and applied on held-out images: among the settings
+    (sparsity, shared weights or not) whose mean held-out accuracy over
+    seeds is within ``PRUNING_MARGIN`` of the float32 teacher's, the one with
+    the smallest mean file after lzma; its ``seed`` file."""
     teacher = table[table.name == "teacher-float32"].iloc[0]
     pruned = table[(table.family == "pruned teacher") & (table["size"] > 0)]
     means = pruned.groupby(["size", "variant"]).agg(
@@ -1007,16 +1015,18 @@ def bytes_headline(table: pd.DataFrame | None = None) -> pd.DataFrame:
         table[table.name == "teacher-int8"].iloc[0],
         pruned_pick(table, first_seed),
     ]
+    pick = rows[2]
     labels = [
         "teacher, float32",
         "teacher, int8",
-        "teacher pruned, int8 (chosen on held-out images)",
+        f"teacher, {pick['size']:.0%} of its dense layer pruned, "
+        + pick.variant.removeprefix("pruned, "),
     ]
     for f in (0.98, 0.99):
         row = smallest_file(table, f)
         if row is not None:
             rows.append(row)
-            labels.append(f"smallest file reaching {f:g} (held-out)")
+            labels.append(f"smallest file on disk reaching {f:g} (held-out)")
     chosen = pd.DataFrame(rows)
     return pd.DataFrame(
         {
@@ -1095,7 +1105,7 @@ def plot_pruning(table: pd.DataFrame, teacher_file: dict):
         kept=lambda t: 1 - t["size"]
     )
     palette = sns.color_palette("colorblind")
-    _, (left, right) = plots.figure(3.4, ncols=2)
+    _, (left, right) = plots.figure(3.8, ncols=2)
     variants = sorted(pruned.variant.unique(), key=len)
     for variant, colour, marker in zip(variants, palette[:2], "os"):
         runs = pruned[pruned.variant == variant]
@@ -1123,7 +1133,10 @@ def plot_pruning(table: pd.DataFrame, teacher_file: dict):
         ax.invert_xaxis()
     left.set(ylabel="test accuracy (LiteRT)")
     right.set(ylabel="bytes after lzma", yscale="log")
-    right.legend(fontsize="small", loc="lower left")
+    handles, labels = left.get_legend_handles_labels()
+    left.figure.legend(
+        handles, labels, loc="outside lower center", ncol=3, fontsize="small"
+    )
     return left.figure
 
 
@@ -1136,7 +1149,7 @@ def plot_bytes_frontier(table: pd.DataFrame):
     from book import plots
 
     palette = sns.color_palette("colorblind")
-    _, axes = plots.figure(4.0, ncols=2, sharey=True)
+    _, axes = plots.figure(4.6, ncols=2, sharey=True)
     for ax, size in zip(axes, ("bytes", "lzma_bytes")):
         for family, (colour, marker) in FAMILY_STYLES.items():
             runs = table[table.family == family]
@@ -1162,5 +1175,8 @@ def plot_bytes_frontier(table: pd.DataFrame):
         ylabel="test accuracy (LiteRT)",
         ylim=(max(0.95, table.test_accuracy.min() - 0.002), None),
     )
-    axes[0].legend(fontsize="small", loc="lower right")
+    handles, labels = axes[0].get_legend_handles_labels()
+    axes[0].figure.legend(
+        handles, labels, loc="outside lower center", ncol=3, fontsize="small"
+    )
     return axes[0].figure
