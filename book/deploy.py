@@ -1177,6 +1177,6 @@ def plot_bytes_frontier(table: pd.DataFrame):
     )
     handles, labels = axes[0].get_legend_handles_labels()
     axes[0].figure.legend(
-        handles, labels, loc="outside lower center", ncol=3, fontsize="small"
+        handles, labels, loc="outside lower center", ncol=2, fontsize="small"
     )
     return axes[0].figure
