@@ -588,30 +588,38 @@ def pruned_teachers(
                 teacher, transfer, sparsity, seed, plan.prune_epochs
             ),
         )
-        labels = dict(family="pruned teacher", size=sparsity, seed=seed)
-        records.append(
-            measure(
-                where,
-                f"{name}-int8",
-                lambda: on_images(teacher, head, name),
-                data,
-                True,
-                variant="pruned, int8",
-                **labels,
-            )
-        )
-        records.append(
-            measure(
-                where,
-                f"{name}-shared-int8",
-                lambda: on_images(teacher, shared(head), name),
-                data,
-                True,
-                variant=f"pruned, {CLUSTERS} shared values, int8",
-                **labels,
-            )
+        records += int8_and_shared(
+            where,
+            name,
+            lambda: on_images(teacher, head, name),
+            lambda: on_images(teacher, shared(head), name),
+            data,
+            "pruned, ",
+            family="pruned teacher",
+            size=sparsity,
+            seed=seed,
         )
     return records
+
+
+def int8_and_shared(
+    where: Path,
+    name: str,
+    make,
+    make_shared,
+    data: Mnist,
+    prefix: str,
+    **labels,
+) -> list[dict]:
+    """The int8 file of ``make()`` and that of ``make_shared()`` (the same
+    model with ``shared`` weights), measured: variants ``<prefix>int8`` and
+    ``<prefix>16 shared values, int8``."""
+    return [
+        measure(where, f"{name}-int8", make, data, True,
+                variant=f"{prefix}int8", **labels),
+        measure(where, f"{name}-shared-int8", make_shared, data, True,
+                variant=f"{prefix}{CLUSTERS} shared values, int8", **labels),
+    ]  # fmt: skip
 
 
 def shared(model: keras.Model) -> keras.Model:
@@ -639,42 +647,32 @@ def compact_students(profile, data, train_logits) -> list[dict]:
         runs, desc="CNN students", file=sys.stderr, ascii=True
     ):
         name = f"cnn-w{width}-{recipe}-seed{seed}"
-        model = _cached_model(
-            where / f"{name}.keras",
-            lambda: train_compact_student(
-                width,
-                recipe,
-                seed,
-                data,
-                train_logits,
-                kd,
-                plan.student_epochs,
-            ),
-        )
-        labels = dict(family=f"CNN student, {recipe}", size=width, seed=seed)
-        records.append(
-            measure(
-                where,
-                f"{name}-int8",
-                lambda: model,
-                data,
-                True,
-                variant="int8",
-                **labels,
-            )
-        )
-        records.append(
-            measure(
-                where,
-                f"{name}-shared-int8",
-                lambda: shared(model),
-                data,
-                True,
-                variant=f"{CLUSTERS} shared values, int8",
-                **labels,
-            )
+        model = _student(where, name, width, recipe, seed, data,
+                         train_logits, kd, plan.student_epochs)  # fmt: skip
+        records += int8_and_shared(
+            where,
+            name,
+            lambda: model,
+            lambda: shared(model),
+            data,
+            "",
+            family=f"CNN student, {recipe}",
+            size=width,
+            seed=seed,
         )
     return records
+
+
+def _student(where, name, width, recipe, seed, data, train_logits, kd,
+             epochs) -> keras.Model:  # fmt: skip
+    """``train_compact_student``'s model, trained once and kept as
+    ``where/<name>.keras``."""
+    return _cached_model(
+        where / f"{name}.keras",
+        lambda: train_compact_student(
+            width, recipe, seed, data, train_logits, kd, epochs
+        ),
+    )
 
 
 def prune_student(
@@ -728,18 +726,8 @@ def pruned_students(profile, data, train_logits, sparsity=None) -> list[dict]:
         runs, desc="pruned students", file=sys.stderr, ascii=True
     ):
         name = f"cnn-w{width}-{recipe}-seed{seed}"
-        student = _cached_model(
-            where / f"{name}.keras",
-            lambda: train_compact_student(
-                width,
-                recipe,
-                seed,
-                data,
-                train_logits,
-                kd,
-                plan.student_epochs,
-            ),
-        )
+        student = _student(where, name, width, recipe, seed, data,
+                           train_logits, kd, plan.student_epochs)  # fmt: skip
         pruned = _cached_model(
             where / f"{name}-{tag}.keras",
             lambda: prune_student(
@@ -752,31 +740,16 @@ def pruned_students(profile, data, train_logits, sparsity=None) -> list[dict]:
                 seed,
             ),
         )
-        labels = dict(
-            family=f"CNN student, {recipe}, {tag}", size=width, seed=seed
-        )
-        records.append(
-            measure(
-                where,
-                f"{name}-{tag}-int8",
-                lambda: pruned,
-                data,
-                True,
-                variant=f"pruned {sparsity:.0%}, int8",
-                **labels,
-            )
-        )
-        records.append(
-            measure(
-                where,
-                f"{name}-{tag}-shared-int8",
-                lambda: shared(pruned),
-                data,
-                True,
-                variant=f"pruned {sparsity:.0%}, "
-                f"{CLUSTERS} shared values, int8",
-                **labels,
-            )
+        records += int8_and_shared(
+            where,
+            f"{name}-{tag}",
+            lambda: pruned,
+            lambda: shared(pruned),
+            data,
+            f"pruned {sparsity:.0%}, ",
+            family=f"CNN student, {recipe}, {tag}",
+            size=width,
+            seed=seed,
         )
     return records
 
