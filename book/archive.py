@@ -16,8 +16,12 @@ chapter: it is release tooling, outside every notebook's fingerprint.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
+import http.server
 import subprocess
 import sys
+import threading
 import zipfile
 from pathlib import Path
 
@@ -29,19 +33,17 @@ NAME = "knowledge-distillation-html"
 ARCHIVE = BUILD / f"{NAME}.zip"
 
 
-def build_html(output: Path = ROOT, quiet: bool = False) -> Path:
-    """Build the HTML book exactly as the README does, into ``output/_build/html``,
-    and return that folder. A failed build raises ``RuntimeError`` (with the end
-    of the build's log when ``quiet`` kept it off the terminal)."""
+def build_html(
+    output: Path = ROOT, quiet: bool = False, builder: str = "html"
+) -> Path:
+    """Build the book exactly as the README does (with Sphinx's ``builder``,
+    by default the HTML site) into ``output/_build/<builder>``, and return
+    that folder. A failed build raises ``RuntimeError`` (with the end of the
+    build's log when ``quiet`` kept it off the terminal)."""
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
-    command = [
-        str(jupyter_book),
-        "build",
-        str(ROOT),
-        "-W",
-        "-n",
-        "--keep-going",
-    ]
+    choice = [] if builder == "html" else ["--builder", builder]
+    command = [str(jupyter_book), "build", str(ROOT), *choice]
+    command += ["-W", "-n", "--keep-going"]
     if Path(output).resolve() != ROOT:
         command += ["--path-output", str(output)]
     build = subprocess.run(command, cwd=ROOT, capture_output=quiet, text=True)
@@ -52,9 +54,28 @@ def build_html(output: Path = ROOT, quiet: bool = False) -> Path:
             else ""
         )
         raise RuntimeError(
-            f"jupyter-book build failed (exit {build.returncode}){log}"
+            f"{' '.join(['jupyter-book build', *choice])} failed "
+            f"(exit {build.returncode}){log}"
         )
-    return Path(output) / "_build" / "html"
+    return Path(output) / "_build" / builder
+
+
+@contextlib.contextmanager
+def serve(folder: Path):
+    """Serve ``folder`` over HTTP on this machine only, quietly, and yield the
+    base URL (what the browser test and the PDF printer open)."""
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
 
 
 def write_archive(

@@ -25,17 +25,13 @@ chapter: it is release tooling, outside every notebook's fingerprint.
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import os
 import shutil
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import yaml
 
+from book.archive import build_html, serve
 from book.cache import ROOT, atomic_path
 
 BUILD = ROOT / "_build"
@@ -64,35 +60,6 @@ FOOTER = (
 )
 
 
-def build_singlehtml(output: Path = ROOT, quiet: bool = False) -> Path:
-    """Build the book as one HTML page into ``output/_build/singlehtml`` and return
-    that folder. A failed build raises ``RuntimeError`` (with the end of the
-    build's log when ``quiet`` kept it off the terminal)."""
-    command = [
-        str(Path(sys.executable).parent / "jupyter-book"),
-        "build",
-        str(ROOT),
-        "--builder",
-        "singlehtml",
-        "-W",
-        "-n",
-        "--keep-going",
-    ]
-    if Path(output).resolve() != ROOT:
-        command += ["--path-output", str(output)]
-    build = subprocess.run(command, cwd=ROOT, capture_output=quiet, text=True)
-    if build.returncode != 0:
-        log = (
-            f":\n{build.stdout[-4000:]}\n{build.stderr[-4000:]}"
-            if quiet
-            else ""
-        )
-        raise RuntimeError(
-            f"jupyter-book build --builder singlehtml failed (exit {build.returncode}){log}"
-        )
-    return Path(output) / "_build" / "singlehtml"
-
-
 def root_page(single: Path) -> Path:
     """The one page that holds the whole book: the table of contents' root, as HTML."""
     root = yaml.safe_load((ROOT / "_toc.yml").read_text())["root"]
@@ -115,69 +82,55 @@ def print_pdf(
         )
     from playwright.sync_api import sync_playwright
 
-    class QuietHandler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    # Served over HTTP on this machine only: file:// would work too, but a server
-    # is what the browser test and readers of the site use.
-    handler = functools.partial(QuietHandler, directory=str(single))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=chromium, args=CHROMIUM_ARGS
+    # Served over HTTP on this machine only: file:// would work too, but a
+    # server is what the browser test and readers of the site use.
+    with serve(single) as site, sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.emulate_media(media="print")
+            url = f"{site}/{page_file.name}"
+            response = page.goto(
+                url, wait_until="networkidle", timeout=120_000
             )
-            try:
-                page = browser.new_page(
-                    viewport={"width": 1280, "height": 900}
+            if not (response and response.ok):
+                raise RuntimeError(
+                    f"{url}: HTTP {response and response.status}"
                 )
-                page.emulate_media(media="print")
-                url = (
-                    f"http://127.0.0.1:{server.server_port}/{page_file.name}"
+            # MathJax typesets after the page has loaded; print only once it is done.
+            page.wait_for_function(
+                "() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                timeout=60_000,
+            )
+            page.evaluate("() => MathJax.startup.promise")
+            raw = page.evaluate("""() => Array.from(document.querySelectorAll('.math'))
+                .filter(el => !el.querySelector('mjx-container')).length""")
+            if raw:
+                raise RuntimeError(f"{raw} equations left as raw TeX")
+            page.evaluate("""() => Promise.all(Array.from(document.images)
+                .filter(img => !img.complete).map(img => new Promise(r => img.onload = img.onerror = r)))""")
+            page.evaluate("() => document.fonts.ready")
+            with atomic_path(pdf) as tmp:
+                page.pdf(
+                    path=str(tmp),
+                    format="A4",
+                    print_background=True,
+                    margin={
+                        "top": "18mm",
+                        "bottom": "18mm",
+                        "left": "16mm",
+                        "right": "16mm",
+                    },
+                    display_header_footer=True,
+                    header_template="<span></span>",
+                    footer_template=FOOTER,
+                    outline=True,
+                    tagged=True,
                 )
-                response = page.goto(
-                    url, wait_until="networkidle", timeout=120_000
-                )
-                if not (response and response.ok):
-                    raise RuntimeError(
-                        f"{url}: HTTP {response and response.status}"
-                    )
-                # MathJax typesets after the page has loaded; print only once it is done.
-                page.wait_for_function(
-                    "() => window.MathJax && MathJax.startup && MathJax.startup.promise",
-                    timeout=60_000,
-                )
-                page.evaluate("() => MathJax.startup.promise")
-                raw = page.evaluate("""() => Array.from(document.querySelectorAll('.math'))
-                    .filter(el => !el.querySelector('mjx-container')).length""")
-                if raw:
-                    raise RuntimeError(f"{raw} equations left as raw TeX")
-                page.evaluate("""() => Promise.all(Array.from(document.images)
-                    .filter(img => !img.complete).map(img => new Promise(r => img.onload = img.onerror = r)))""")
-                page.evaluate("() => document.fonts.ready")
-                with atomic_path(pdf) as tmp:
-                    page.pdf(
-                        path=str(tmp),
-                        format="A4",
-                        print_background=True,
-                        margin={
-                            "top": "18mm",
-                            "bottom": "18mm",
-                            "left": "16mm",
-                            "right": "16mm",
-                        },
-                        display_header_footer=True,
-                        header_template="<span></span>",
-                        footer_template=FOOTER,
-                        outline=True,
-                        tagged=True,
-                    )
-            finally:
-                browser.close()
-    finally:
-        server.shutdown()
+        finally:
+            browser.close()
     return Path(pdf)
 
 
@@ -199,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not args.no_build:
         try:
-            build_singlehtml()
+            build_html(builder="singlehtml")
         except RuntimeError as err:
             raise SystemExit(str(err)) from None
     pdf = print_pdf(pdf=args.output)

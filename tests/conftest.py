@@ -4,6 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from book.pdf import CHROMIUM_ARGS
 from book.teacher import TransferSet
 
 
@@ -35,8 +36,7 @@ def browser():
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=CHROMIUM_ARGS,
         )
         yield browser
         browser.close()

@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from book import pdf as book_pdf
+from book.archive import build_html
 from book.execute import notebook_sources
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,7 +60,7 @@ def book_pdf_file(tmp_path_factory):
     if not Path(book_pdf.CHROMIUM).exists():
         pytest.skip(f"no Chromium at {book_pdf.CHROMIUM}: install Debian's chromium package (.ci/run does)")
     out = tmp_path_factory.mktemp("pdf")
-    single = book_pdf.build_singlehtml(out, quiet=True)
+    single = build_html(out, quiet=True, builder="singlehtml")
     return book_pdf.print_pdf(single, out / "book.pdf")
 
 

@@ -16,17 +16,15 @@ installs it); Playwright drives it, and never downloads a browser of its own.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
 
+from book.archive import serve
 from book.execute import notebook_sources
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,15 +85,8 @@ def site(browser):  # no browser, no build: the fixture skips first
         capture_output=True, text=True, cwd=ROOT,
     )
     assert build.returncode == 0, f"jupyter-book build failed:\n{build.stdout[-4000:]}\n{build.stderr[-4000:]}"
-    class QuietHandler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    handler = functools.partial(QuietHandler, directory=str(HTML))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serve(HTML) as url:
+        yield url
 
 
 @pytest.mark.parametrize("name", list(PAGES))
