@@ -1,0 +1,379 @@
+"""The campaign: every student head the book's conclusions rest on, in resumable groups.
+
+Issue 18's design. One teacher, trained once and kept (its weights are a
+record), and groups of heads trained with ``book.heads.fit_group``, whose
+random draws depend on (seed, k) alone: the three methods of one seed train
+in one group, and a head of one (seed, k) starts from the same weights and
+sees the same dropout masks and batches whatever its loss or group. Each
+finished group is a record under ``results/runs/<experiment>/`` (see
+``book.records``), so a campaign interrupted at the end of a session resumes
+in the next one, on whatever machine, from the same teacher.
+
+Run it with ``python -m book.campaign`` (``--minutes N`` starts no group
+after N minutes; ``--only NAME`` runs one experiment). It trains, in order,
+what is missing of ``EXPERIMENTS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import functools
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from book import records
+from book.cache import artifacts_dir, cached, require
+from book.data import NUM_CLASSES, load_mnist
+from book.distill import METHODS, ORIGINAL_MSE, Method, kd_method
+from book.heads import Head, fit_group, predict
+from book.models import FEATURES, TEACHER_PARAMS, teacher_model
+from book.profile import SWEEP_HIDDEN_SIZES, Profile, current_profile
+from book.results import results_dir
+from book.sweep import MECHANISM_MAX_K, ORIGINAL_SIZES, mechanism_methods
+from book.teacher import (
+    TransferSet,
+    extract,
+    extract_as_the_original,
+    teacher_settings,
+    train_teacher,
+)
+from book.temperature import ALPHAS, GRID_HIDDEN_SIZES, TEMPERATURES, holdout_split
+
+SMALL_SIZES = tuple(k for k in SWEEP_HIDDEN_SIZES if k <= 20)
+LARGE_SIZES = tuple(k for k in SWEEP_HIDDEN_SIZES if k > 20)
+ORIGINAL_DRAWS = 3  # dropout-on extractions the original-way seeds spread over
+
+
+def runs_dir(profile: Profile) -> Path:
+    return results_dir(profile) / "runs"
+
+
+# --- the teacher ---------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=None)
+def stored_teacher(profile: Profile):
+    """(model, manifest): the campaign's teacher, from its record or trained now.
+
+    The record is the weights (``teacher.weights.h5``); its manifest holds the
+    training history and time. Loading rebuilds the model, checks that every
+    weight is finite and that its accuracy on the test set is the one its
+    history recorded (to 5 test images: another CPU may round differently).
+    """
+    path = runs_dir(profile) / "teacher.weights.h5"
+    settings = teacher_settings(profile)
+    key = records.code_key(train_teacher, teacher_model, load_mnist, settings=settings)
+
+    def compute():
+        start = time.perf_counter()
+        model, history = train_teacher(load_mnist(profile), profile.teacher_epochs)
+        seconds = time.perf_counter() - start
+
+        def save(tmp):
+            # Keras insists on the suffix; the staged name is still a temporary
+            # name of this record, so a killed write leaves nothing behind for long.
+            staged = tmp.with_name(tmp.stem + ".weights.h5")
+            weights_only = teacher_model()  # not compiled: no optimizer state saved
+            weights_only.set_weights(model.get_weights())
+            weights_only.save_weights(staged)
+            staged.replace(tmp)
+
+        return save, dict(
+            history=history, seconds=seconds, settings=settings
+        )
+
+    def check(path, manifest):
+        model = teacher_model()
+        model.load_weights(path)
+        require(model.count_params() == TEACHER_PARAMS, "not the teacher's architecture")
+        require(
+            all(np.isfinite(w).all() for w in model.get_weights()),
+            "a weight is NaN or infinite",
+        )
+        data = load_mnist(profile)
+        logits = model.predict(data.x_test, batch_size=1024, verbose=0)
+        accuracy = float((logits.argmax(1) == data.y_test).mean())
+        recorded = manifest["history"]["val_accuracy"][-1]
+        require(
+            abs(accuracy - recorded) <= 5 / len(data.y_test),
+            f"test accuracy {accuracy:.4f}, its history says {recorded:.4f}",
+        )
+        return model, manifest
+
+    return records.produce(path, key, compute, check)
+
+
+# --- transfer sets -------------------------------------------------------------------
+
+
+def read_transfer(model, mnist, data: str) -> TransferSet:
+    """The transfer set ``data`` names, read off ``model`` (see ``transfer``)."""
+    import keras
+
+    if data == "inference":
+        read = extract
+    else:
+        read = extract_as_the_original
+        keras.utils.set_random_seed(int(data.removeprefix("original-")))
+    train_features, train_logits = read(model, mnist.x_train)
+    test_features, test_logits = read(model, mnist.x_test)
+    return TransferSet(
+        train_features, train_logits, mnist.y_train, test_features, test_logits, mnist.y_test
+    )
+
+
+def transfer(profile: Profile, data: str = "inference") -> TransferSet:
+    """Features, logits and labels read off the stored teacher.
+
+    ``data`` is ``"inference"`` (dropout off), ``"holdout"`` (the same, split
+    for chapter 4's grid) or ``"original-<d>"``: the original's dropout-on
+    extraction with draw ``d``. Cached locally (a few minutes to recompute),
+    keyed by the teacher's weights.
+    """
+    if data == "holdout":
+        return holdout_split(transfer(profile))
+    if not (data == "inference" or (data.startswith("original-") and data[9:].isdigit())):
+        raise ValueError(f"data={data!r}; expected 'inference', 'holdout' or 'original-<draw>'")
+    model, manifest = stored_teacher(profile)
+    path = artifacts_dir(profile.name) / (
+        f"campaign-transfer-{manifest['sha256'][:12]}-{data}.npz"
+    )
+    mnist = load_mnist(profile)
+
+    def save(value, tmp):
+        np.savez(tmp, **{f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
+
+    def load(p):
+        with np.load(p, allow_pickle=False) as npz:
+            return TransferSet(**{f.name: npz[f.name] for f in dataclasses.fields(TransferSet)})
+
+    def check(value: TransferSet):
+        for split, labels in (("train", mnist.y_train), ("test", mnist.y_test)):
+            features = getattr(value, f"{split}_features")
+            logits = getattr(value, f"{split}_logits")
+            require(
+                np.array_equal(getattr(value, f"{split}_labels"), labels),
+                f"{split} labels differ from MNIST's",
+            )
+            require(features.shape == (len(labels), FEATURES), f"{split} features of shape {features.shape}")
+            require(logits.shape == (len(labels), NUM_CLASSES), f"{split} logits of shape {logits.shape}")
+            for name, array in ((f"{split}_features", features), (f"{split}_logits", logits)):
+                require(array.dtype == np.float32, f"{name} of dtype {array.dtype}, expected float32")
+                require(bool(np.isfinite(array).all()), f"{name} holds NaN or infinite values")
+
+    return cached(path, lambda: read_transfer(model, mnist, data), save, load, check)
+
+
+# --- the experiments ------------------------------------------------------------------
+
+
+def sweep_methods(profile: Profile) -> list[Method]:
+    """Logit regression, hard labels, and KD at the grid's best setting (over the grid's records)."""
+    grid = table(profile, "kd_grid")
+    means = grid.groupby(["temperature", "alpha"]).test_accuracy.mean()
+    temperature, alpha = means.idxmax()
+    return [METHODS["mse"], METHODS["hard"], kd_method(float(temperature), float(alpha))]
+
+
+def grid_methods(profile: Profile) -> list[Method]:
+    return [kd_method(t, a) for t in TEMPERATURES for a in ALPHAS]
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    """A set of groups: for each seed, ``methods(profile)`` x ``sizes`` heads on ``data(seed)``."""
+
+    name: str
+    methods: Callable[[Profile], list[Method]]
+    sizes: Sequence[int]
+    seeds: Sequence[int]
+    data: Callable[[int], str] = lambda seed: "inference"
+
+    def heads(self, profile: Profile) -> list[Head]:
+        return [Head(m, k) for m in self.methods(profile) for k in self.sizes]
+
+
+EXPERIMENTS = (
+    # Chapter 4: KD's (T, alpha) chosen on held-out training images.
+    Experiment("kd_grid", grid_methods, GRID_HIDDEN_SIZES, range(3), lambda s: "holdout"),
+    # Chapter 5: the three methods at every size, 10 seeds where outcomes are bimodal.
+    Experiment("sweep", sweep_methods, SMALL_SIZES, range(10)),
+    # Chapter 5's controls: what about logit regression hurts small heads.
+    Experiment(
+        "controls",
+        lambda profile: mechanism_methods(),
+        tuple(k for k in SWEEP_HIDDEN_SIZES if k <= MECHANISM_MAX_K),
+        range(10),
+    ),
+    Experiment("sweep_large", sweep_methods, LARGE_SIZES, range(3)),
+    # The original as it ran: dropout-on targets, 10 seeds over 3 extraction draws.
+    Experiment(
+        "original_way",
+        lambda profile: [ORIGINAL_MSE],
+        ORIGINAL_SIZES,
+        range(10),
+        lambda seed: f"original-{seed % ORIGINAL_DRAWS}",
+    ),
+)
+
+DTYPES = dict(method="str", k="int", seed="int", correct="int", test_accuracy="float", dead_units="int")
+
+
+def group_path(profile: Profile, experiment: Experiment, seed: int) -> Path:
+    return runs_dir(profile) / experiment.name / f"seed{seed}.csv"
+
+
+def _spec(profile: Profile, experiment: Experiment, seed: int):
+    """(path, key, heads, settings) of one (experiment, seed) group."""
+    heads = experiment.heads(profile)
+    settings = dict(
+        experiment=experiment.name,
+        heads=[f"{h.method.name}:{h.k}" for h in heads],
+        seed=seed,
+        data=experiment.data(seed),
+        epochs=profile.student_epochs,
+        teacher=stored_teacher(profile)[1]["sha256"],
+        profile=profile.name,
+    )
+    key = records.code_key(
+        fit_group, read_transfer, holdout_split, *{h.method.loss for h in heads}, settings=settings
+    )
+    path = runs_dir(profile) / experiment.name / f"seed{seed}.csv"
+    return path, key, heads, settings
+
+
+def finished(profile: Profile, experiment: Experiment, seed: int) -> bool:
+    path, key, _, _ = _spec(profile, experiment, seed)
+    try:
+        return records.read_manifest(path, key) is not None
+    except records.InvalidArtifact:
+        return False
+
+
+def group(profile: Profile, experiment: Experiment, seed: int, bar=None) -> pd.DataFrame:
+    """One (experiment, seed) group's table, from its record or trained now."""
+    path, key, heads, settings = _spec(profile, experiment, seed)
+
+    def compute():
+        data_set = transfer(profile, settings["data"])
+        run = fit_group(
+            heads,
+            data_set,
+            seed,
+            profile.student_epochs,
+            checkpoint=records.Checkpoint(
+                artifacts_dir(profile.name) / f"campaign-{experiment.name}-seed{seed}-{key}.npz"
+            ),
+            on_epoch_end=(lambda epoch: bar.update(1)) if bar else None,
+        )
+        rows = pd.DataFrame(
+            dict(
+                method=[h.method.name for h in heads],
+                k=[h.k for h in heads],
+                seed=seed,
+                correct=run.correct,
+                test_accuracy=run.accuracy,
+                dead_units=run.dead_units,
+            )
+        )
+        if settings["data"].startswith("original-"):
+            # The original scored on dropout-on test features; also score the
+            # same heads on the inference-mode ones.
+            clean = transfer(profile)
+            rows["correct_inference"] = [
+                int((predict(w, clean.test_features) == clean.test_labels).sum())
+                for w in run.weights
+            ]
+        manifest = dict(settings=settings, seconds=run.seconds, test_images=len(data_set.test_labels))
+        return (lambda tmp: rows.to_csv(tmp, index=False)), manifest
+
+    def check(path, manifest):
+        dtypes = DTYPES | (
+            dict(correct_inference="int") if settings["data"].startswith("original-") else {}
+        )
+        rows = records.read_table(path, dtypes)
+        n = manifest["test_images"]
+        require(len(rows) == len(heads), f"{len(rows)} rows, expected {len(heads)}")
+        require(
+            list(zip(rows.method, rows.k)) == [(h.method.name, h.k) for h in heads],
+            "heads other than the experiment's",
+        )
+        require((rows.seed == seed).all(), f"a seed other than {seed}")
+        for column in ("correct", "correct_inference"):
+            require(
+                column not in rows or rows[column].between(0, n).all(),
+                f"a count of correct images ({column}) outside 0-{n}",
+            )
+        require(
+            np.allclose(rows.test_accuracy, rows.correct / n, rtol=0, atol=1e-9),
+            "an accuracy that is not its count of correct images over the test images",
+        )
+        require(
+            ((rows.dead_units >= 0) & (rows.dead_units <= rows.k)).all(),
+            "a dead-unit count outside 0-k",
+        )
+        return rows.assign(seconds=manifest["seconds"], cpu=manifest["cpu"])
+
+    return records.produce(path, key, compute, check)
+
+
+def experiment_named(name: str) -> Experiment:
+    return next(e for e in EXPERIMENTS if e.name == name)
+
+
+def table(profile: Profile, name: str, train: bool = True) -> pd.DataFrame:
+    """Every group of experiment ``name``; with ``train=False`` only the finished ones."""
+    experiment = experiment_named(name)
+    seeds = [s for s in experiment.seeds if train or finished(profile, experiment, s)]
+    rows = pd.concat([group(profile, experiment, s) for s in seeds], ignore_index=True)
+    if name == "kd_grid":
+        names = rows.method.str.extract(r"^kd-T([0-9.]+)-a([0-9.]+)$")
+        require(not names.isna().any().any(), "a method outside the grid")
+        rows["temperature"], rows["alpha"] = names[0].astype(float), names[1].astype(float)
+    return rows
+
+
+def run(profile: Profile, minutes: float | None = None, only: str | None = None) -> None:
+    """Train what is missing of ``EXPERIMENTS`` (or of ``only``), in order; start
+    no group after ``minutes``."""
+    start = time.monotonic()
+    for experiment in EXPERIMENTS:
+        if only and experiment.name != only:
+            continue
+        for seed in experiment.seeds:
+            if minutes is not None and time.monotonic() - start > 60 * minutes:
+                print(f"campaign: {minutes} minutes spent; stopping before {experiment.name} seed {seed}", flush=True)
+                return
+            with tqdm(
+                total=profile.student_epochs,
+                desc=f"{experiment.name} seed {seed}",
+                unit="epoch",
+                file=sys.stderr,
+                mininterval=30,
+                ascii=True,
+            ) as bar:
+                rows = group(profile, experiment, seed, bar)
+            print(
+                f"campaign: {experiment.name} seed {seed}: {len(rows)} heads, "
+                f"{rows.seconds.iloc[0] / 60:.1f} min on {rows.cpu.iloc[0]}",
+                flush=True,
+            )
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, help="start no group after this many minutes")
+    parser.add_argument("--only", choices=[e.name for e in EXPERIMENTS])
+    args = parser.parse_args(argv)
+    run(current_profile(), args.minutes, args.only)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,253 @@
+"""Records of long training runs: small, committed, each with a manifest, checked when read.
+
+Used by the campaign (``book.campaign``), whose runs take hours and outlive a
+session: a session's background jobs and its artifact cache end with it, so
+what a finished group of heads produced is kept in the repository instead
+(``results/runs/`` in the full profile). Each record is a CSV (or a binary
+such as the teacher's weights) with a manifest beside it (``<name>.json``)
+that holds:
+
+* ``key``: a hash of the code that produced it (``code_key``) and of its
+  settings; a record whose key differs from the current one is stale and is
+  trained again, never read;
+* ``sha256`` of the record's bytes, so a flipped bit is caught;
+* what the run was: its settings, the CPU it ran on, its training seconds and
+  the date.
+
+A record is written first and its manifest last, both atomically, so a record
+without a manifest (a run killed between the two) is simply not there. Only
+one process produces a record at a time (an inter-process lock beside it); a
+second one waits, says so, and then reads the first one's record. A damaged
+record is reported, kept under a unique ``.invalid`` name, and produced again.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import re
+import stat
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from book.cache import InvalidArtifact, atomic_path, require
+from book.codekey import closure, stack_versions
+
+
+def code_key(*producers, settings: dict) -> str:
+    """A hash of the code ``producers`` run (``book.codekey.closure``), the
+    numerical stack's versions and ``settings``."""
+    digest = hashlib.sha256()
+    # By bare name: moving a function to another module does not change what it computes.
+    # A constant's repr may name a function by its address: keep the name only.
+    parts = sorted(
+        f"{name.rsplit('.', 1)[-1]}\0{re.sub(r' at 0x[0-9a-f]+', '', tree)}\0"
+        for name, tree in closure(*producers).items()
+    )
+    for part in parts:
+        digest.update(part.encode())
+    digest.update(repr(sorted(stack_versions().items())).encode())
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:16]
+
+
+def cpu_model() -> str:
+    """The CPU's model name and model number, as ``/proc/cpuinfo`` gives them."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        import platform
+
+        return platform.processor() or "unknown"
+    fields = dict(
+        re.findall(r"^(model name|model)\s*:\s*(.+)$", info, flags=re.M)
+    )
+    return f"{fields.get('model name', 'unknown')} (model {fields.get('model', '?')})"
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def manifest_path(path: Path) -> Path:
+    return path.with_name(path.name + ".json")
+
+
+def _regular_or_absent(path: Path) -> bool:
+    """True if ``path`` is a regular file, False if absent; refuses anything
+    else (a FIFO would hang the reader) without opening it."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return False
+    if not stat.S_ISREG(mode):
+        raise InvalidArtifact(
+            f"{path} is not a regular file (a folder, link, FIFO or device); "
+            "remove it or move it away"
+        )
+    return True
+
+
+def keep_aside(path: Path, reason: str) -> None:
+    """Report a damaged record in one line and move it (and its manifest) to
+    unique ``.invalid`` names, so that no earlier evidence is overwritten."""
+    stamp = datetime.datetime.now().strftime("%Y%m%dT%H%M%S%f")
+    for p in (path, manifest_path(path)):
+        if p.exists():
+            p.replace(p.with_name(f"{p.name}.{stamp}.invalid"))
+    print(
+        f"records: {path}: {reason}; kept as *.{stamp}.invalid, producing it again",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def read_manifest(path: Path, key: str) -> dict | None:
+    """The manifest of the record at ``path`` if the record is there, current
+    (same key) and intact (same sha256); None if it is absent or stale.
+    Raises ``InvalidArtifact`` if it is damaged."""
+    if not (_regular_or_absent(path) and _regular_or_absent(manifest_path(path))):
+        return None
+    try:
+        manifest = json.loads(manifest_path(path).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise InvalidArtifact(f"unreadable manifest ({err})") from None
+    require(isinstance(manifest, dict), "a manifest that is not a JSON object")
+    missing = {"key", "sha256", "seconds", "cpu"} - set(manifest)
+    require(not missing, f"manifest lacks {sorted(missing)}")
+    if manifest["key"] != key:
+        return None
+    require(sha256(path) == manifest["sha256"], "contents differ from the sha256 in its manifest")
+    return manifest
+
+
+def write(path: Path, save: Callable[[Path], None], manifest: dict) -> dict:
+    """Write the record with ``save(tmp)``, then its manifest (with the record's sha256)."""
+    with atomic_path(path) as tmp:
+        save(tmp)
+    manifest = {**manifest, "sha256": sha256(path)}
+    with atomic_path(manifest_path(path)) as tmp:
+        tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    return manifest
+
+
+def produce(
+    path: Path,
+    key: str,
+    compute: Callable[[], tuple[Callable[[Path], None], dict]],
+    check: Callable[[Path, dict], object],
+):
+    """The record at ``path``, checked, or produced now under a lock.
+
+    ``compute()`` trains and returns ``(save, manifest)``; ``check(path,
+    manifest)`` parses the record, raises ``InvalidArtifact`` if a value is
+    wrong, and returns what the caller uses. The manifest written gets ``key``,
+    the CPU and the date added.
+    """
+    from filelock import FileLock, Timeout
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path) + ".lock")
+    try:
+        lock.acquire(timeout=1)
+    except Timeout:
+        print(
+            f"records: {path} is being produced by another process; waiting for it",
+            file=sys.stderr,
+            flush=True,
+        )
+        lock.acquire()
+    try:
+        try:
+            manifest = read_manifest(path, key)
+            if manifest is not None:
+                return check(path, manifest)
+        except InvalidArtifact as err:
+            keep_aside(path, str(err))
+        save, manifest = compute()
+        manifest = write(
+            path,
+            save,
+            {
+                **manifest,
+                "key": key,
+                "cpu": cpu_model(),
+                "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            },
+        )
+        return check(path, manifest)
+    finally:
+        lock.release()
+
+
+def read_table(path: Path, dtypes: dict[str, str]) -> pd.DataFrame:
+    """A record's CSV with exactly the columns ``dtypes`` declares, each parsed
+    as declared; any other cell is refused with its row and column named."""
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    require(
+        list(table.columns) == list(dtypes),
+        f"columns {list(table.columns)}, expected {list(dtypes)}",
+    )
+    for column, dtype in dtypes.items():
+        parsed = pd.to_numeric(table[column], errors="coerce") if dtype != "str" else table[column]
+        if dtype != "str":
+            bad = parsed.isna() | ~np.isfinite(parsed.astype(float))
+            if dtype == "int":
+                bad |= parsed != parsed.round()
+            if bad.any():
+                row = int(np.flatnonzero(bad.to_numpy())[0])
+                raise InvalidArtifact(
+                    f"row {row + 2}, column {column!r}: {table[column].iloc[row]!r} is not a finite {dtype}"
+                )
+            parsed = parsed.astype("int64" if dtype == "int" else "float64")
+        table[column] = parsed
+    return table
+
+
+class Checkpoint:
+    """A training run's state after its last finished epoch, in one ``.npz``
+    (for ``book.heads.fit_group``). Kept outside the records' keys: how the
+    state is saved does not change what is trained."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def load(self, shapes: list[tuple[int, ...]], epochs: int):
+        """(epoch, seconds, arrays), or None if there is no usable checkpoint
+        (a damaged one is kept aside)."""
+        if not _regular_or_absent(self.path):
+            return None
+        try:
+            with np.load(self.path, allow_pickle=False) as saved:
+                expected = {f"v{i}" for i in range(len(shapes))} | {"epoch", "seconds"}
+                require(
+                    set(saved.files) == expected,
+                    f"arrays {sorted(saved.files)}, expected {len(shapes)} variables, epoch, seconds",
+                )
+                arrays = [saved[f"v{i}"] for i in range(len(shapes))]
+                epoch, seconds = int(saved["epoch"]), float(saved["seconds"])
+            for array, shape in zip(arrays, shapes):
+                require(array.shape == tuple(shape), f"a variable of shape {array.shape}, expected {tuple(shape)}")
+                require(bool(np.isfinite(array).all()), "a variable holds NaN or infinite values")
+            require(0 <= epoch <= epochs, f"epoch {epoch}, expected 0-{epochs}")
+        except Exception as err:  # noqa: BLE001 -- any damage: start over
+            keep_aside(self.path, f"unusable checkpoint ({type(err).__name__}: {err})")
+            return None
+        return epoch, seconds, arrays
+
+    def save(self, epoch: int, seconds: float, arrays: list[np.ndarray]) -> None:
+        with atomic_path(self.path) as tmp:
+            np.savez(tmp, epoch=epoch, seconds=seconds, **{f"v{i}": a for i, a in enumerate(arrays)})
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
