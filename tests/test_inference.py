@@ -1,0 +1,83 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from book import inference
+from book.inference import MARGIN, holm_levels, paired, prediction_range, s_of_f_distribution, sizes_text
+
+
+def test_sizes_in_words():
+    assert sizes_text([]) == "at no size"
+    assert sizes_text([3]) == "at k = 3"
+    assert sizes_text([3, 5, 7]) == "at k = 3, 5 and 7"
+
+
+def test_holm_levels_by_hand():
+    np.testing.assert_allclose(holm_levels([0.01, 0.04, 0.03]), [0.05 / 3, 0.05 / 2, 0.05 / 2])
+    np.testing.assert_allclose(holm_levels([0.001, 0.002, 0.03]), [0.05 / 3, 0.05 / 2, 0.05])
+
+
+def holm_adjusted(p):
+    order = np.argsort(p)
+    adjusted = np.empty(len(p))
+    running = 0.0
+    for i, index in enumerate(order):
+        running = max(running, min(1.0, (len(p) - i) * p[index]))
+        adjusted[index] = running
+    return adjusted
+
+
+def table(rng, effects, seeds=10, noise=0.01):
+    rows = []
+    for k, effect in effects.items():
+        shared = rng.normal(0.9, 0.05, seeds)  # what a seed's draws give both methods
+        for s in range(seeds):
+            rows.append(dict(method="a", k=k, seed=s, test_accuracy=shared[s] + effect + rng.normal(0, noise)))
+            rows.append(dict(method="b", k=k, seed=s, test_accuracy=shared[s] + rng.normal(0, noise)))
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_an_interval_excludes_zero_exactly_when_holm_detects_a_difference(seed):
+    rng = np.random.default_rng(seed)
+    result = paired(table(rng, {k: e for k, e in enumerate([0, 0.002, 0.005, 0.008, 0.02, -0.01])}), "a", "b")
+    detected = holm_adjusted(result.p.to_numpy()) < 0.05
+    excludes = (result.low > 0) | (result.high < 0)
+    assert (detected == excludes).all()
+    assert set(result.verdict[detected]) <= {"a better", "b better"}
+
+
+def test_the_words_follow_the_interval():
+    rng = np.random.default_rng(0)
+    result = paired(table(rng, {1: 0.05, 2: 0.0, 3: 0.0}, noise=0.0002), "a", "b").set_index("k")
+    assert result.verdict[1] == "a better"
+    assert result.verdict[2] == f"equivalent (±{MARGIN:g})"
+    wide = paired(table(rng, {1: 0.0}, seeds=4, noise=0.05), "a", "b")
+    assert wide.verdict[0] == "no difference detected"
+    few = paired(table(rng, {1: 0.3}, seeds=2), "a", "b")
+    assert few.verdict[0] == "not resolved (2 runs)"
+
+
+def test_prediction_range_coverage():
+    assert prediction_range([0.2, 0.9, 0.5]) == (0.2, 0.9, 0.5)
+    # a new run from the same distribution lands in the range of 9 others 80% of the time
+    rng = np.random.default_rng(1)
+    runs = rng.choice([0.3, 0.9], size=(20000, 10)) + rng.normal(0, 0.01, (20000, 10))
+    inside = (runs[:, 9] >= runs[:, :9].min(1)) & (runs[:, 9] <= runs[:, :9].max(1))
+    assert inside.mean() == pytest.approx(prediction_range(runs[0, :9])[2], abs=0.01)
+
+
+def test_s_of_f_distribution_is_exact():
+    shares = s_of_f_distribution(pd.Series({1: 0.5, 2: 0.0, 4: 0.8}))
+    np.testing.assert_allclose(shares.to_numpy(), [0.5, 0.0, 0.4, 0.1])
+    assert np.isnan(shares.index[-1])
+    # it agrees with simulating one run per size
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(dict(k=np.repeat([1, 2, 4], 10), test_accuracy=rng.uniform(0.9, 1.0, 30)))
+    exact = inference.single_run_s_of_f(frame, 0.95)
+    reach = {k: (g.test_accuracy >= 0.95).to_numpy() for k, g in frame.groupby("k")}
+    picks = {k: rng.choice(r, 20000) for k, r in reach.items()}
+    first = np.where(picks[1], 1, np.where(picks[2], 2, np.where(picks[4], 4, 0)))
+    simulated = [np.mean(first == k) for k in (1, 2, 4, 0)]
+    np.testing.assert_allclose(exact.share.to_numpy(), simulated, atol=0.01)
+    assert (exact.low <= exact.share).all() and (exact.share <= exact.high).all()
