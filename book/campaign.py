@@ -32,9 +32,11 @@ from book import records
 from book.cache import artifacts_dir, cached, require
 from book.data import NUM_CLASSES, load_mnist
 from book.distill import METHODS, ORIGINAL_MSE, Method, kd_method
+from book.cnn import METHODS as CNN_METHODS
+from book.cnn import KdSetting, train_student
 from book.heads import Head, fit_group, predict
 from book.models import FEATURES, TEACHER_PARAMS, teacher_model
-from book.profile import SWEEP_HIDDEN_SIZES, Profile, current_profile
+from book.profile import CNN_WIDTHS, SWEEP_HIDDEN_SIZES, Profile, current_profile
 from book.results import results_dir
 from book.sweep import MECHANISM_MAX_K, ORIGINAL_SIZES, mechanism_methods
 from book.teacher import (
@@ -69,7 +71,8 @@ def stored_teacher(profile: Profile):
     """
     path = runs_dir(profile) / "teacher.weights.h5"
     settings = teacher_settings(profile)
-    key = records.code_key(train_teacher, teacher_model, load_mnist, settings=settings)
+    # The data enter by their content (settings' fingerprint); loading them is checked below.
+    key = records.code_key(train_teacher, teacher_model, settings=settings)
 
     def compute():
         start = time.perf_counter()
@@ -198,6 +201,16 @@ class Experiment:
 
     def heads(self, profile: Profile) -> list[Head]:
         return [Head(m, k) for m in self.methods(profile) for k in self.sizes]
+
+    @property
+    def units(self):
+        return list(self.seeds)
+
+    def epochs(self, profile: Profile) -> int:
+        return profile.student_epochs
+
+    def group(self, profile: Profile, seed: int, bar=None) -> pd.DataFrame:
+        return group(profile, self, seed, bar)
 
 
 EXPERIMENTS = (
@@ -340,28 +353,120 @@ def table(profile: Profile, name: str, train: bool = True) -> pd.DataFrame:
     return rows
 
 
+# --- chapter 7's CNN students ---------------------------------------------------------
+
+# Chapter 8 builds on widths 4 and 12 (its smallest files): five seeds there, three elsewhere.
+CNN_MORE_SEEDS = {4: range(5), 12: range(5)}
+CNN_DTYPES = dict(method="str", width="int", seed="int", params="int", correct="int", test_accuracy="float")
+
+
+@dataclasses.dataclass(frozen=True)
+class CnnStudents:
+    """Chapter 7's students: for each (width, seed), one distilled on the
+    stored teacher's logits (at the grid's KD setting) and one trained from
+    scratch, from the same initial weights and batch order."""
+
+    name: str = "cnn_students"
+
+    @property
+    def units(self):
+        return [
+            (w, s) for w in CNN_WIDTHS for s in CNN_MORE_SEEDS.get(w, range(3))
+        ]
+
+    def epochs(self, profile: Profile) -> int:
+        return len(CNN_METHODS)
+
+    def group(self, profile: Profile, unit, bar=None) -> pd.DataFrame:
+        width, seed = unit
+        kd_choice = sweep_methods(profile)[2].name
+        temperature, alpha = (float(x[1:]) for x in kd_choice.split("-")[1:])
+        settings = dict(
+            experiment=self.name,
+            width=width,
+            seed=seed,
+            methods=list(CNN_METHODS),
+            epochs=profile.cnn_epochs,
+            kd=[temperature, alpha],
+            teacher=stored_teacher(profile)[1]["sha256"],
+            profile=profile.name,
+        )
+        key = records.code_key(train_student, read_transfer, settings=settings)
+        path = runs_dir(profile) / self.name / f"w{width}-seed{seed}.csv"
+        mnist = load_mnist(profile)
+
+        def compute():
+            logits = transfer(profile).train_logits
+            rows, seconds = [], 0.0
+            for method in CNN_METHODS:
+                start = time.perf_counter()
+                model = train_student(
+                    width, method, seed, mnist.x_train, mnist.y_train, logits,
+                    profile.cnn_epochs, KdSetting(temperature, alpha),
+                )
+                seconds += time.perf_counter() - start
+                predicted = model.predict(mnist.x_test, batch_size=1024, verbose=0).argmax(1)
+                rows.append(
+                    dict(method=method, width=width, seed=seed, params=model.count_params(),
+                         correct=int((predicted == mnist.y_test).sum()))
+                )
+                if bar is not None:
+                    bar.update(1)
+            rows = pd.DataFrame(rows).assign(
+                test_accuracy=lambda t: t.correct / len(mnist.y_test)
+            )
+            manifest = dict(settings=settings, seconds=seconds, test_images=len(mnist.y_test))
+            return (lambda tmp: rows.to_csv(tmp, index=False)), manifest
+
+        def check(path, manifest):
+            rows = records.read_table(path, CNN_DTYPES)
+            n = manifest["test_images"]
+            require(list(rows.method) == list(CNN_METHODS), "methods other than chapter 7's")
+            require(((rows.width == width) & (rows.seed == seed)).all(), "another width or seed")
+            require(
+                (rows.params == cnn_params(width)).all(),
+                f"a parameter count other than width {width}'s {cnn_params(width):,}",
+            )
+            require(rows.correct.between(0, n).all(), f"a count of correct images outside 0-{n}")
+            require(
+                np.allclose(rows.test_accuracy, rows.correct / n, rtol=0, atol=1e-9),
+                "an accuracy that is not its count of correct images over the test images",
+            )
+            return rows.assign(seconds=manifest["seconds"], cpu=manifest["cpu"])
+
+        return records.produce(path, key, compute, check)
+
+
+def cnn_params(width: int) -> int:
+    """``book.cnn.cnn_student``'s parameters, by its formula."""
+    return 63 * width**2 + 335 * width + 10
+
+
+JOBS = (*EXPERIMENTS, CnnStudents())
+
+
 def run(profile: Profile, minutes: float | None = None, only: str | None = None) -> None:
-    """Train what is missing of ``EXPERIMENTS`` (or of ``only``), in order; start
-    no group after ``minutes``."""
+    """Train what is missing of ``JOBS`` (or of ``only``), in order; start no
+    group after ``minutes``."""
     start = time.monotonic()
-    for experiment in EXPERIMENTS:
-        if only and experiment.name != only:
+    for job in JOBS:
+        if only and job.name != only:
             continue
-        for seed in experiment.seeds:
+        for unit in job.units:
             if minutes is not None and time.monotonic() - start > 60 * minutes:
-                print(f"campaign: {minutes} minutes spent; stopping before {experiment.name} seed {seed}", flush=True)
+                print(f"campaign: {minutes} minutes spent; stopping before {job.name} {unit}", flush=True)
                 return
             with tqdm(
-                total=profile.student_epochs,
-                desc=f"{experiment.name} seed {seed}",
+                total=job.epochs(profile),
+                desc=f"{job.name} {unit}",
                 unit="epoch",
                 file=sys.stderr,
                 mininterval=30,
                 ascii=True,
             ) as bar:
-                rows = group(profile, experiment, seed, bar)
+                rows = job.group(profile, unit, bar)
             print(
-                f"campaign: {experiment.name} seed {seed}: {len(rows)} heads, "
+                f"campaign: {job.name} {unit}: {len(rows)} models, "
                 f"{rows.seconds.iloc[0] / 60:.1f} min on {rows.cpu.iloc[0]}",
                 flush=True,
             )
@@ -370,7 +475,7 @@ def run(profile: Profile, minutes: float | None = None, only: str | None = None)
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, help="start no group after this many minutes")
-    parser.add_argument("--only", choices=[e.name for e in EXPERIMENTS])
+    parser.add_argument("--only", choices=[job.name for job in JOBS])
     args = parser.parse_args(argv)
     run(current_profile(), args.minutes, args.only)
 

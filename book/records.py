@@ -36,12 +36,17 @@ import numpy as np
 import pandas as pd
 
 from book.cache import InvalidArtifact, atomic_path, require
-from book.codekey import closure, stack_versions
+from book.codekey import closure
+
+
+# What training runs on. (LiteRT, in ``book.codekey.NUMERICAL_STACK``, only
+# measures chapter 8's files: an upgrade must not stale hours of training.)
+TRAINING_STACK = ("tensorflow-cpu", "keras", "numpy")
 
 
 def code_key(*producers, settings: dict) -> str:
     """A hash of the code ``producers`` run (``book.codekey.closure``), the
-    numerical stack's versions and ``settings``."""
+    versions of ``TRAINING_STACK`` and ``settings``."""
     digest = hashlib.sha256()
     # By bare name: moving a function to another module does not change what it computes.
     # A constant's repr may name a function by its address: keep the name only.
@@ -51,7 +56,9 @@ def code_key(*producers, settings: dict) -> str:
     )
     for part in parts:
         digest.update(part.encode())
-    digest.update(repr(sorted(stack_versions().items())).encode())
+    from importlib import metadata
+
+    digest.update(repr([metadata.version(name) for name in TRAINING_STACK]).encode())
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     return digest.hexdigest()[:16]
 
