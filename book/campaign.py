@@ -209,8 +209,21 @@ class Experiment:
     def epochs(self, profile: Profile) -> int:
         return profile.student_epochs
 
-    def group(self, profile: Profile, seed: int, bar=None) -> pd.DataFrame:
-        return group(profile, self, seed, bar)
+    def path(self, profile: Profile, seed: int) -> Path:
+        return runs_dir(profile) / self.name / f"seed{seed}.csv"
+
+    def group(self, profile: Profile, seed: int, bar=None, key_only=False):
+        return head_group(
+            profile, self.name, self.heads(profile), seed, self.data(seed),
+            self.path(profile, seed), bar, key_only,
+        )
+
+    def finished(self, profile: Profile, seed: int) -> bool:
+        try:
+            key = self.group(profile, seed, key_only=True)
+            return records.read_manifest(self.path(profile, seed), key) is not None
+        except records.InvalidArtifact:
+            return False
 
 
 EXPERIMENTS = (
@@ -239,18 +252,23 @@ EXPERIMENTS = (
 DTYPES = dict(method="str", k="int", seed="int", correct="int", test_accuracy="float", dead_units="int")
 
 
-def group_path(profile: Profile, experiment: Experiment, seed: int) -> Path:
-    return runs_dir(profile) / experiment.name / f"seed{seed}.csv"
-
-
-def _spec(profile: Profile, experiment: Experiment, seed: int):
-    """(path, key, heads, settings) of one (experiment, seed) group."""
-    heads = experiment.heads(profile)
+def head_group(
+    profile: Profile,
+    name: str,
+    heads: list[Head],
+    seed: int,
+    data: str,
+    path: Path,
+    bar=None,
+    key_only: bool = False,
+):
+    """The table of one group of heads (``fit_group``), from its record at
+    ``path`` or trained now; with ``key_only``, just its key."""
     settings = dict(
-        experiment=experiment.name,
+        experiment=name,
         heads=[f"{h.method.name}:{h.k}" for h in heads],
         seed=seed,
-        data=experiment.data(seed),
+        data=data,
         epochs=profile.student_epochs,
         teacher=stored_teacher(profile)[1]["sha256"],
         profile=profile.name,
@@ -258,31 +276,18 @@ def _spec(profile: Profile, experiment: Experiment, seed: int):
     key = records.code_key(
         fit_group, read_transfer, holdout_split, *{h.method.loss for h in heads}, settings=settings
     )
-    path = runs_dir(profile) / experiment.name / f"seed{seed}.csv"
-    return path, key, heads, settings
-
-
-def finished(profile: Profile, experiment: Experiment, seed: int) -> bool:
-    path, key, _, _ = _spec(profile, experiment, seed)
-    try:
-        return records.read_manifest(path, key) is not None
-    except records.InvalidArtifact:
-        return False
-
-
-def group(profile: Profile, experiment: Experiment, seed: int, bar=None) -> pd.DataFrame:
-    """One (experiment, seed) group's table, from its record or trained now."""
-    path, key, heads, settings = _spec(profile, experiment, seed)
+    if key_only:
+        return key
 
     def compute():
-        data_set = transfer(profile, settings["data"])
+        data_set = transfer(profile, data)
         run = fit_group(
             heads,
             data_set,
             seed,
             profile.student_epochs,
             checkpoint=records.Checkpoint(
-                artifacts_dir(profile.name) / f"campaign-{experiment.name}-seed{seed}-{key}.npz"
+                artifacts_dir(profile.name) / f"campaign-{path.parent.name}-{path.stem}-{key}.npz"
             ),
             on_epoch_end=(lambda epoch: bar.update(1)) if bar else None,
         )
@@ -296,7 +301,7 @@ def group(profile: Profile, experiment: Experiment, seed: int, bar=None) -> pd.D
                 dead_units=run.dead_units,
             )
         )
-        if settings["data"].startswith("original-"):
+        if data.startswith("original-"):
             # The original scored on dropout-on test features; also score the
             # same heads on the inference-mode ones.
             clean = transfer(profile)
@@ -308,9 +313,7 @@ def group(profile: Profile, experiment: Experiment, seed: int, bar=None) -> pd.D
         return (lambda tmp: rows.to_csv(tmp, index=False)), manifest
 
     def check(path, manifest):
-        dtypes = DTYPES | (
-            dict(correct_inference="int") if settings["data"].startswith("original-") else {}
-        )
+        dtypes = DTYPES | (dict(correct_inference="int") if data.startswith("original-") else {})
         rows = records.read_table(path, dtypes)
         n = manifest["test_images"]
         require(len(rows) == len(heads), f"{len(rows)} rows, expected {len(heads)}")
@@ -344,8 +347,8 @@ def experiment_named(name: str) -> Experiment:
 def table(profile: Profile, name: str, train: bool = True) -> pd.DataFrame:
     """Every group of experiment ``name``; with ``train=False`` only the finished ones."""
     experiment = experiment_named(name)
-    seeds = [s for s in experiment.seeds if train or finished(profile, experiment, s)]
-    rows = pd.concat([group(profile, experiment, s) for s in seeds], ignore_index=True)
+    seeds = [s for s in experiment.seeds if train or experiment.finished(profile, s)]
+    rows = pd.concat([experiment.group(profile, s) for s in seeds], ignore_index=True)
     if name == "kd_grid":
         names = rows.method.str.extract(r"^kd-T([0-9.]+)-a([0-9.]+)$")
         require(not names.isna().any().any(), "a method outside the grid")
@@ -442,7 +445,130 @@ def cnn_params(width: int) -> int:
     return 63 * width**2 + 335 * width + 10
 
 
-JOBS = (*EXPERIMENTS, CnnStudents())
+
+
+
+# --- heads alone, and other teachers ---------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class SoloHeads:
+    """Heads of the sweep trained alone, each its own group: the same (seed, k)
+    draws as their fused twins, other matmul shapes (how often does rounding
+    tip a head into another outcome?)."""
+
+    name: str = "solo"
+    units: tuple = tuple(
+        (method, k, seed)
+        for method, sizes in (("mse", (2, 6)), ("hard", (6,)), ("kd", (6,)))
+        for k in sizes
+        for seed in range(3)
+    )
+
+    def epochs(self, profile: Profile) -> int:
+        return profile.student_epochs
+
+    def group(self, profile: Profile, unit, bar=None) -> pd.DataFrame:
+        short, k, seed = unit
+        (method,) = [m for m in sweep_methods(profile) if m.name.split("-")[0] == short]
+        path = runs_dir(profile) / self.name / f"{short}-k{k}-seed{seed}.csv"
+        return head_group(profile, self.name, [Head(method, k)], seed, "inference", path, bar)
+
+
+TEACHER_SEEDS = (1, 2)  # teacher 0 is the stored one
+TEACHER_SEED_K = 6
+TEACHER_DTYPES = DTYPES | dict(teacher_seed="int", teacher_correct="int")
+
+
+@dataclasses.dataclass(frozen=True)
+class OtherTeachers:
+    """What moves when the teacher is retrained: teachers of other seeds, and
+    the three methods' k = 6 heads (student seeds 0-2) on each one's transfer set."""
+
+    name: str = "teacher_seeds"
+    units: tuple = TEACHER_SEEDS
+    student_seeds: tuple = (0, 1, 2)
+
+    def epochs(self, profile: Profile) -> int:
+        return profile.teacher_epochs + len(self.student_seeds) * profile.student_epochs
+
+    def group(self, profile: Profile, teacher_seed: int, bar=None) -> pd.DataFrame:
+        heads = [Head(m, TEACHER_SEED_K) for m in sweep_methods(profile)]
+        settings = dict(
+            experiment=self.name,
+            teacher_seed=teacher_seed,
+            teacher=teacher_settings(profile, teacher_seed),
+            heads=[f"{h.method.name}:{h.k}" for h in heads],
+            student_seeds=list(self.student_seeds),
+            epochs=profile.student_epochs,
+            profile=profile.name,
+        )
+        key = records.code_key(
+            train_teacher, teacher_model, read_transfer, fit_group,
+            *{h.method.loss for h in heads}, settings=settings,
+        )
+        path = runs_dir(profile) / self.name / f"teacher{teacher_seed}.csv"
+        mnist = load_mnist(profile)
+
+        def compute():
+            start = time.perf_counter()
+            model, history = train_teacher(mnist, profile.teacher_epochs, verbose=0, seed=teacher_seed)
+            seconds = time.perf_counter() - start
+            if bar is not None:
+                bar.update(profile.teacher_epochs)
+            predicted = model.predict(mnist.x_test, batch_size=1024, verbose=0).argmax(1)
+            teacher_correct = int((predicted == mnist.y_test).sum())
+            data_set = read_transfer(model, mnist, "inference")
+            tables = []
+            for seed in self.student_seeds:
+                run = fit_group(
+                    heads, data_set, seed, profile.student_epochs,
+                    on_epoch_end=(lambda epoch: bar.update(1)) if bar else None,
+                )
+                seconds += run.seconds
+                tables.append(
+                    pd.DataFrame(
+                        dict(method=[h.method.name for h in heads], k=TEACHER_SEED_K, seed=seed,
+                             correct=run.correct, test_accuracy=run.accuracy, dead_units=run.dead_units,
+                             teacher_seed=teacher_seed, teacher_correct=teacher_correct)
+                    )
+                )
+            rows = pd.concat(tables, ignore_index=True)
+            manifest = dict(settings=settings, seconds=seconds, test_images=len(mnist.y_test), teacher_history=history)
+            return (lambda tmp: rows.to_csv(tmp, index=False)), manifest
+
+        def check(path, manifest):
+            rows = records.read_table(path, TEACHER_DTYPES)
+            n = manifest["test_images"]
+            require(len(rows) == len(heads) * len(self.student_seeds), f"{len(rows)} rows")
+            require((rows.teacher_seed == teacher_seed).all(), f"a teacher seed other than {teacher_seed}")
+            for column in ("correct", "teacher_correct"):
+                require(rows[column].between(0, n).all(), f"a count ({column}) outside 0-{n}")
+            require(
+                np.allclose(rows.test_accuracy, rows.correct / n, rtol=0, atol=1e-9),
+                "an accuracy that is not its count of correct images over the test images",
+            )
+            recorded = manifest["teacher_history"]["val_accuracy"][-1]
+            require(
+                abs(rows.teacher_correct.iloc[0] / n - recorded) <= 5 / n,
+                "a teacher accuracy other than its history's",
+            )
+            return rows.assign(seconds=manifest["seconds"], cpu=manifest["cpu"])
+
+        return records.produce(path, key, compute, check)
+
+
+# In order of need: what the most conclusions rest on first.
+JOBS = (
+    experiment_named("kd_grid"),
+    experiment_named("sweep"),
+    SoloHeads(),
+    experiment_named("controls"),
+    CnnStudents(),
+    experiment_named("original_way"),
+    experiment_named("sweep_large"),
+    OtherTeachers(),
+)
 
 
 def run(profile: Profile, minutes: float | None = None, only: str | None = None) -> None:

@@ -1,0 +1,33 @@
+"""The campaign in the smoke profile: a group is trained once, read back after,
+and a damaged record is retrained to the identical result."""
+
+import pytest
+
+from book import campaign
+from book.profile import PROFILES
+
+
+@pytest.fixture
+def profile(tmp_path, monkeypatch):
+    monkeypatch.setenv("BOOK_ARTIFACTS", str(tmp_path / "artifacts"))
+    monkeypatch.setenv("BOOK_RESULTS", str(tmp_path / "results"))
+    campaign.stored_teacher.cache_clear()
+    yield PROFILES["smoke"]
+    campaign.stored_teacher.cache_clear()
+
+
+def test_a_group_is_trained_once_and_a_damaged_record_again(profile, capsys):
+    controls = campaign.experiment_named("controls")
+    first = controls.group(profile, 0)
+    path = controls.path(profile, 0)
+    written = path.stat().st_mtime_ns
+    assert controls.group(profile, 0).equals(first) and path.stat().st_mtime_ns == written
+    assert controls.finished(profile, 0) and not controls.finished(profile, 1)
+    text = path.read_text()
+    row = text.splitlines()[1]
+    path.write_text(text.replace(row, row.replace(",0,", ",1,", 1)))  # one digit
+    again = controls.group(profile, 0)
+    assert again.drop(columns="seconds").equals(first.drop(columns="seconds"))
+    assert "sha256" in capsys.readouterr().err
+    manifest = campaign.records.read_manifest(path, controls.group(profile, 0, key_only=True))
+    assert manifest["cpu"] and manifest["settings"]["experiment"] == "controls"
