@@ -607,4 +607,9 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run the imported module's main, not this copy's: run as a script, this
+    # file's functions belong to "__main__", outside the book package that
+    # the records' code keys follow (book.codekey.closure).
+    from book.campaign import main as imported_main
+
+    imported_main()

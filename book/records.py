@@ -47,6 +47,14 @@ TRAINING_STACK = ("tensorflow-cpu", "keras", "numpy")
 def code_key(*producers, settings: dict) -> str:
     """A hash of the code ``producers`` run (``book.codekey.closure``), the
     versions of ``TRAINING_STACK`` and ``settings``."""
+    outside = [p for p in producers if not p.__module__.startswith("book")]
+    if outside:
+        # e.g. a module run as a script: its functions belong to "__main__",
+        # and the closure would silently leave them out of the key.
+        raise ValueError(
+            f"producers {[p.__qualname__ for p in outside]} are not in the book package "
+            f"(module {outside[0].__module__!r}): their code would not be part of the key"
+        )
     digest = hashlib.sha256()
     # By bare name: moving a function to another module does not change what it computes.
     # A constant's repr may name a function by its address: keep the name only.

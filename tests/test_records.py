@@ -118,3 +118,12 @@ def test_a_second_producer_waits_and_reads_the_first_ones_record(tmp_path):
     first.join(30)
     assert first.exitcode == 0 and out.get(timeout=5) == 1
     assert log == [] and int(rows.correct.iloc[0]) == 1
+
+
+def test_a_key_refuses_code_it_cannot_follow():
+    def script_function():  # as if defined in a module run as a script
+        pass
+
+    script_function.__module__ = "__main__"
+    with pytest.raises(ValueError, match="not in the book package"):
+        records.code_key(script_function, settings={})
