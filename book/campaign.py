@@ -345,10 +345,13 @@ def experiment_named(name: str) -> Experiment:
 
 
 def table(profile: Profile, name: str, train: bool = True) -> pd.DataFrame:
-    """Every group of experiment ``name``; with ``train=False`` only the finished ones."""
-    experiment = experiment_named(name)
-    seeds = [s for s in experiment.seeds if train or experiment.finished(profile, s)]
-    rows = pd.concat([experiment.group(profile, s) for s in seeds], ignore_index=True)
+    """Every group of job ``name``; with ``train=False`` only the finished
+    ones (an empty table if none is)."""
+    job = next(j for j in JOBS if j.name == name)
+    units = [u for u in job.units if train or job.finished(profile, u)]
+    if not units:
+        return pd.DataFrame(columns=[*DTYPES, "seconds", "cpu"])
+    rows = pd.concat([job.group(profile, u) for u in units], ignore_index=True)
     if name == "kd_grid":
         names = rows.method.str.extract(r"^kd-T([0-9.]+)-a([0-9.]+)$")
         require(not names.isna().any().any(), "a method outside the grid")
@@ -380,7 +383,13 @@ class CnnStudents:
     def epochs(self, profile: Profile) -> int:
         return len(CNN_METHODS)
 
-    def group(self, profile: Profile, unit, bar=None) -> pd.DataFrame:
+    def path(self, profile: Profile, unit) -> Path:
+        width, seed = unit
+        return runs_dir(profile) / self.name / f"w{width}-seed{seed}.csv"
+
+    finished = Experiment.finished
+
+    def group(self, profile: Profile, unit, bar=None, key_only=False):
         width, seed = unit
         kd_choice = sweep_methods(profile)[2].name
         temperature, alpha = (float(x[1:]) for x in kd_choice.split("-")[1:])
@@ -395,7 +404,9 @@ class CnnStudents:
             profile=profile.name,
         )
         key = records.code_key(train_student, read_transfer, settings=settings)
-        path = runs_dir(profile) / self.name / f"w{width}-seed{seed}.csv"
+        if key_only:
+            return key
+        path = self.path(profile, unit)
         mnist = load_mnist(profile)
 
         def compute():
@@ -468,11 +479,19 @@ class SoloHeads:
     def epochs(self, profile: Profile) -> int:
         return profile.student_epochs
 
-    def group(self, profile: Profile, unit, bar=None) -> pd.DataFrame:
+    def path(self, profile: Profile, unit) -> Path:
+        short, k, seed = unit
+        return runs_dir(profile) / self.name / f"{short}-k{k}-seed{seed}.csv"
+
+    def group(self, profile: Profile, unit, bar=None, key_only=False):
         short, k, seed = unit
         (method,) = [m for m in sweep_methods(profile) if m.name.split("-")[0] == short]
-        path = runs_dir(profile) / self.name / f"{short}-k{k}-seed{seed}.csv"
-        return head_group(profile, self.name, [Head(method, k)], seed, "inference", path, bar)
+        return head_group(
+            profile, self.name, [Head(method, k)], seed, "inference",
+            self.path(profile, unit), bar, key_only,
+        )
+
+    finished = Experiment.finished
 
 
 TEACHER_SEEDS = (1, 2)  # teacher 0 is the stored one
@@ -492,7 +511,12 @@ class OtherTeachers:
     def epochs(self, profile: Profile) -> int:
         return profile.teacher_epochs + len(self.student_seeds) * profile.student_epochs
 
-    def group(self, profile: Profile, teacher_seed: int, bar=None) -> pd.DataFrame:
+    def path(self, profile: Profile, teacher_seed: int) -> Path:
+        return runs_dir(profile) / self.name / f"teacher{teacher_seed}.csv"
+
+    finished = Experiment.finished
+
+    def group(self, profile: Profile, teacher_seed: int, bar=None, key_only=False):
         heads = [Head(m, TEACHER_SEED_K) for m in sweep_methods(profile)]
         settings = dict(
             experiment=self.name,
@@ -507,7 +531,9 @@ class OtherTeachers:
             train_teacher, teacher_model, read_transfer, fit_group,
             *{h.method.loss for h in heads}, settings=settings,
         )
-        path = runs_dir(profile) / self.name / f"teacher{teacher_seed}.csv"
+        if key_only:
+            return key
+        path = self.path(profile, teacher_seed)
         mnist = load_mnist(profile)
 
         def compute():
