@@ -76,6 +76,59 @@ def holm_levels(p_values, alpha: float = ALPHA) -> np.ndarray:
     return levels
 
 
+def holm_adjusted(p_values) -> np.ndarray:
+    """Holm's adjusted p-values: a hypothesis is rejected at level alpha
+    exactly when its adjusted p is below alpha."""
+    p = np.asarray(p_values, dtype=float)
+    adjusted, running = np.empty(len(p)), 0.0
+    for i, index in enumerate(np.argsort(p, kind="stable")):
+        running = max(running, min(1.0, (len(p) - i) * p[index]))
+        adjusted[index] = running
+    return adjusted
+
+
+def paired_events(
+    table: pd.DataFrame,
+    a: str,
+    b: str,
+    event: str,
+    by: str = "k",
+    method: str = "method",
+    seed: str = "seed",
+) -> pd.DataFrame:
+    """How often a yes/no ``event`` column (a dead unit, say) happens to
+    method ``a``'s runs and to ``b``'s, per ``by`` group, paired by seed:
+    McNemar's exact test on the seeds where only one of the two has it, with
+    Holm's correction over the groups."""
+    wide = (
+        table[table[method].isin([a, b])]
+        .pivot_table(index=[by, seed], columns=method, values=event, aggfunc="first")
+        .dropna()
+        .astype(bool)
+    )
+    rows = []
+    for key, group in wide.groupby(level=by):
+        only_a = int((group[a] & ~group[b]).sum())
+        only_b = int((group[b] & ~group[a]).sum())
+        p = (
+            stats.binomtest(only_a, only_a + only_b).pvalue
+            if only_a + only_b
+            else 1.0
+        )
+        rows.append({by: key, "runs": len(group), a: int(group[a].sum()),
+                     b: int(group[b].sum()), "only " + a: only_a,
+                     "only " + b: only_b, "p": p})
+    result = pd.DataFrame(rows)
+    result["holm_p"] = holm_adjusted(result.p)
+    result["verdict"] = [
+        f"more often with {a}" if q < ALPHA and x > y
+        else f"more often with {b}" if q < ALPHA
+        else "no difference detected"
+        for q, x, y in zip(result.holm_p, result[a], result[b])
+    ]
+    return result
+
+
 def verdict(row, a: str, b: str) -> str:
     """A compared cell in words (see the module's rules)."""
     if row.runs < MIN_RUNS:

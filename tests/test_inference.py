@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from book import inference
-from book.inference import MARGIN, holm_levels, paired, prediction_range, s_of_f_distribution, sizes_text
+from book.inference import MARGIN, holm_adjusted, holm_levels, paired_events, paired, prediction_range, s_of_f_distribution, sizes_text
 
 
 def test_sizes_in_words():
@@ -15,16 +15,6 @@ def test_sizes_in_words():
 def test_holm_levels_by_hand():
     np.testing.assert_allclose(holm_levels([0.01, 0.04, 0.03]), [0.05 / 3, 0.05 / 2, 0.05 / 2])
     np.testing.assert_allclose(holm_levels([0.001, 0.002, 0.03]), [0.05 / 3, 0.05 / 2, 0.05])
-
-
-def holm_adjusted(p):
-    order = np.argsort(p)
-    adjusted = np.empty(len(p))
-    running = 0.0
-    for i, index in enumerate(order):
-        running = max(running, min(1.0, (len(p) - i) * p[index]))
-        adjusted[index] = running
-    return adjusted
 
 
 def table(rng, effects, seeds=10, noise=0.01):
@@ -81,3 +71,17 @@ def test_s_of_f_distribution_is_exact():
     simulated = [np.mean(first == k) for k in (1, 2, 4, 0)]
     np.testing.assert_allclose(exact.share.to_numpy(), simulated, atol=0.01)
     assert (exact.low <= exact.share).all() and (exact.share <= exact.high).all()
+
+
+def test_holm_adjusted_by_hand():
+    np.testing.assert_allclose(holm_adjusted([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])
+
+
+def test_paired_events_count_the_discordant_seeds():
+    rows = [dict(method=m, k=3, seed=s, dead=dead)
+            for s in range(10)
+            for m, dead in (("mse", s < 8), ("centred", s == 0))]
+    result = paired_events(pd.DataFrame(rows), "mse", "centred", "dead").iloc[0]
+    assert (result["mse"], result["centred"], result["only mse"], result["only centred"]) == (8, 1, 7, 0)
+    assert result.p == pytest.approx(2 * 0.5**7)
+    assert result.verdict == "more often with mse"
