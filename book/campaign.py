@@ -171,7 +171,13 @@ def transfer(profile: Profile, data: str = "inference") -> TransferSet:
                 require(array.dtype == np.float32, f"{name} of dtype {array.dtype}, expected float32")
                 require(bool(np.isfinite(array).all()), f"{name} holds NaN or infinite values")
 
-    return cached(path, lambda: read_transfer(model, mnist, data), save, load, check)
+    def compute():
+        rows = len(mnist.y_train) + len(mnist.y_test)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        records.require_space(path.parent, rows * (FEATURES + NUM_CLASSES + 2) * 4, f"the transfer set {path.name}")
+        return read_transfer(model, mnist, data)
+
+    return cached(path, compute, save, load, check)
 
 
 # --- the experiments ------------------------------------------------------------------

@@ -23,10 +23,15 @@ record is reported, kept under a unique ``.invalid`` name, and produced again.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import errno
 import hashlib
 import json
+import os
 import re
+import secrets
+import shutil
 import stat
 import sys
 from collections.abc import Callable
@@ -35,13 +40,75 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from book.cache import InvalidArtifact, atomic_path, require
+from book.cache import InvalidArtifact, require
 from book.codekey import closure
 
 
 # What training runs on. (LiteRT, in ``book.codekey.NUMERICAL_STACK``, only
 # measures chapter 8's files: an upgrade must not stale hours of training.)
 TRAINING_STACK = ("tensorflow-cpu", "keras", "numpy")
+
+
+class NoSpace(OSError):
+    """A disk too full for what the campaign must write."""
+
+
+# The variables that choose where the campaign writes (book.results, book.cache).
+WHERE = "$BOOK_RESULTS (records) or $BOOK_ARTIFACTS (transfer sets, checkpoints)"
+
+
+def require_space(folder: Path, needed: int, what: str) -> None:
+    """Refuse, before the work, to produce ``what`` (``needed`` bytes) in a
+    folder whose disk has less free space."""
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise NoSpace(
+            errno.ENOSPC,
+            f"{what} needs {needed / 2**30:.1f} GiB in {folder}, which has "
+            f"{free / 2**30:.1f} GiB free; free some, or set {WHERE} to a folder with room",
+        )
+
+
+def _owner_alive(leftover: Path, prefix: str) -> bool:
+    """Whether the process that named a temporary file (``<prefix><pid>-...``) still runs."""
+    try:
+        pid = int(leftover.name[len(prefix):].split("-", 1)[0])
+        os.kill(pid, 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def atomic_write(path: Path):
+    """Yield a temporary path beside ``path`` (named with this process's id;
+    same suffix, as some writers insist); on success flush it and rename it
+    onto ``path``. Temporary files of writers that no longer run are removed
+    first; a live writer's are left alone. A full disk is reported with the
+    file, its folder and the variables that chose it."""
+    path = Path(path)
+    prefix = f".{path.name}.tmp-"
+    for leftover in path.parent.glob(f"{prefix}*"):
+        if not _owner_alive(leftover, prefix):
+            leftover.unlink(missing_ok=True)
+    tmp = path.with_name(f"{prefix}{os.getpid()}-{secrets.token_hex(4)}{path.suffix}")
+    try:
+        yield tmp
+        with open(tmp, "rb") as written:
+            os.fsync(written.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        if err.errno == errno.ENOSPC:
+            raise NoSpace(
+                errno.ENOSPC,
+                f"{path}: the disk of {path.parent} is full; nothing was replaced. "
+                f"Free some space, or set {WHERE} to a folder with room",
+            ) from None
+        raise
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def code_key(*producers, settings: dict) -> str:
@@ -147,10 +214,10 @@ def read_manifest(path: Path, key: str) -> dict | None:
 
 def write(path: Path, save: Callable[[Path], None], manifest: dict) -> dict:
     """Write the record with ``save(tmp)``, then its manifest (with the record's sha256)."""
-    with atomic_path(path) as tmp:
+    with atomic_write(path) as tmp:
         save(tmp)
     manifest = {**manifest, "sha256": sha256(path)}
-    with atomic_path(manifest_path(path)) as tmp:
+    with atomic_write(manifest_path(path)) as tmp:
         tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return manifest
 
@@ -261,7 +328,7 @@ class Checkpoint:
         return epoch, seconds, arrays
 
     def save(self, epoch: int, seconds: float, arrays: list[np.ndarray]) -> None:
-        with atomic_path(self.path) as tmp:
+        with atomic_write(self.path) as tmp:
             np.savez(tmp, epoch=epoch, seconds=seconds, **{f"v{i}": a for i, a in enumerate(arrays)})
 
     def remove(self) -> None:

@@ -31,3 +31,14 @@ def test_a_group_is_trained_once_and_a_damaged_record_again(profile, capsys):
     assert "sha256" in capsys.readouterr().err
     manifest = campaign.records.read_manifest(path, controls.group(profile, 0, key_only=True))
     assert manifest["cpu"] and manifest["settings"]["experiment"] == "controls"
+
+
+def test_a_results_folder_that_is_a_file_is_refused_before_any_training(profile, tmp_path, monkeypatch):
+    from book.cache import UnwritableDestination
+
+    not_a_folder = tmp_path / "results-file"
+    not_a_folder.write_text("")
+    monkeypatch.setenv("BOOK_RESULTS", str(not_a_folder))
+    with pytest.raises(UnwritableDestination, match="BOOK_RESULTS"):
+        campaign.run(profile, only="controls")
+    assert not list((tmp_path / "artifacts").rglob("*.npz"))  # nothing was trained or extracted

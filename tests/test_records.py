@@ -127,3 +127,50 @@ def test_a_key_refuses_code_it_cannot_follow():
     script_function.__module__ = "__main__"
     with pytest.raises(ValueError, match="not in the book package"):
         records.code_key(script_function, settings={})
+
+
+def test_a_live_writers_temporary_file_is_left_alone_and_a_dead_ones_removed(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "r.csv"
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    try:
+        theirs = tmp_path / f".r.csv.tmp-{live.pid}-abcd.csv"
+        stale = tmp_path / f".r.csv.tmp-{dead.pid}-abcd.csv"
+        theirs.write_text("being written")
+        stale.write_text("left by a killed run")
+        produce(path)
+        assert theirs.exists() and not stale.exists()
+    finally:
+        live.kill()
+
+
+def test_a_full_disk_is_named_with_the_file_and_the_variables(tmp_path, monkeypatch):
+    import errno
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(records.os, "replace", full)
+    with pytest.raises(records.NoSpace, match=r"r\.csv.*is full.*BOOK_RESULTS"):
+        produce(tmp_path / "r.csv")
+    assert not list(tmp_path.glob("*.tmp-*")) and not (tmp_path / "r.csv").exists()
+
+
+def test_work_that_needs_more_space_than_there_is_is_refused_before_it_starts(tmp_path):
+    with pytest.raises(records.NoSpace, match="needs .* GiB"):
+        records.require_space(tmp_path, 10**18, "a transfer set")
+
+
+def test_a_folder_under_a_manifests_name_is_kept_aside_and_the_record_produced(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    clean = produce(path)
+    manifest = records.manifest_path(path)
+    manifest.unlink()
+    manifest.mkdir()
+    assert produce(path).equals(clean)
+    assert "not a regular file" in capsys.readouterr().err
+    assert len(list(tmp_path.glob("r.csv.json.*.invalid"))) == 1
