@@ -48,3 +48,26 @@ def test_a_folder_without_results_is_refused(tmp_path):
         main([str(tmp_path / "nowhere")])
     with pytest.raises(SystemExit):
         main([str(tmp_path)])
+
+
+def test_campaign_records_are_judged_against_the_range_of_their_cell(tmp_path, capsys):
+    """A re-run's records against published ones (here both made in the test)."""
+    import numpy as np
+
+    from book import records
+
+    def record(root, seed, accuracy):
+        path = root / "runs" / "sweep" / f"seed{seed}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rows = pd.DataFrame(dict(method=["mse", "kd"], k=[6, 6], seed=seed, correct=[0, 0],
+                                 test_accuracy=accuracy, dead_units=0))
+        records.write(path, lambda tmp: rows.to_csv(tmp, index=False), dict(key="k", seconds=1, cpu="x"))
+
+    published, rerun = tmp_path / "published", tmp_path / "rerun"
+    for seed, accuracy in enumerate(np.linspace(0.96, 0.97, 10)):
+        record(published, seed, [accuracy, accuracy + 0.01])
+    record(rerun, 0, [0.965, 0.90])  # MSE inside its range, KD far below
+    table = compare(rerun, published)
+    assert list(table.inside) == [False, True] or list(table.inside) == [True, False]
+    assert table.set_index("cell").loc["method = kd, k = 6"].inside == False  # noqa: E712
+    assert table.chance_outside.iloc[0] == pytest.approx(2 / 11)
