@@ -29,8 +29,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from book import records
-from book.cache import artifacts_dir, cached, require
-from book.data import NUM_CLASSES, load_mnist
+from book.cache import artifacts_dir, require
+from book.data import NUM_CLASSES, data_fingerprint, load_mnist
 from book.distill import METHODS, ORIGINAL_MSE, Method, kd_method
 from book.cnn import METHODS as CNN_METHODS
 from book.cnn import KdSetting, train_student
@@ -144,20 +144,33 @@ def transfer(profile: Profile, data: str = "inference") -> TransferSet:
         return holdout_split(transfer(profile))
     if not (data == "inference" or (data.startswith("original-") and data[9:].isdigit())):
         raise ValueError(f"data={data!r}; expected 'inference', 'holdout' or 'original-<draw>'")
-    model, manifest = stored_teacher(profile)
+    model, teacher_manifest = stored_teacher(profile)
     path = artifacts_dir(profile.name) / (
-        f"campaign-transfer-{manifest['sha256'][:12]}-{data}.npz"
+        f"campaign-transfer-{teacher_manifest['sha256'][:12]}-{data}.npz"
     )
     mnist = load_mnist(profile)
+    settings = dict(teacher=teacher_manifest["sha256"], data=data, mnist=data_fingerprint(profile))
+    key = records.code_key(read_transfer, settings=settings)
 
-    def save(value, tmp):
-        np.savez(tmp, **{f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
+    def compute():
+        rows = len(mnist.y_train) + len(mnist.y_test)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        records.require_space(path.parent, rows * (FEATURES + NUM_CLASSES + 2) * 4, f"the transfer set {path.name}")
+        start = time.perf_counter()
+        value = read_transfer(model, mnist, data)
 
-    def load(p):
-        with np.load(p, allow_pickle=False) as npz:
-            return TransferSet(**{f.name: npz[f.name] for f in dataclasses.fields(TransferSet)})
+        def save(tmp):
+            # not dataclasses.asdict: it deep-copies the 2 GB of features
+            np.savez(tmp, **{f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
 
-    def check(value: TransferSet):
+        return save, dict(settings=settings, seconds=time.perf_counter() - start)
+
+    def check(path, manifest) -> TransferSet:
+        # Reading every array in full checks its CRC (a flipped bit is caught here).
+        with np.load(path, allow_pickle=False) as npz:
+            fields = [f.name for f in dataclasses.fields(TransferSet)]
+            require(sorted(npz.files) == sorted(fields), f"arrays {sorted(npz.files)}, expected {sorted(fields)}")
+            value = TransferSet(**{name: npz[name] for name in fields})
         for split, labels in (("train", mnist.y_train), ("test", mnist.y_test)):
             features = getattr(value, f"{split}_features")
             logits = getattr(value, f"{split}_logits")
@@ -170,14 +183,9 @@ def transfer(profile: Profile, data: str = "inference") -> TransferSet:
             for name, array in ((f"{split}_features", features), (f"{split}_logits", logits)):
                 require(array.dtype == np.float32, f"{name} of dtype {array.dtype}, expected float32")
                 require(bool(np.isfinite(array).all()), f"{name} holds NaN or infinite values")
+        return value
 
-    def compute():
-        rows = len(mnist.y_train) + len(mnist.y_test)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        records.require_space(path.parent, rows * (FEATURES + NUM_CLASSES + 2) * 4, f"the transfer set {path.name}")
-        return read_transfer(model, mnist, data)
-
-    return cached(path, compute, save, load, check)
+    return records.produce(path, key, compute, check, content_hash=False)
 
 
 # --- the experiments ------------------------------------------------------------------

@@ -208,15 +208,20 @@ def read_manifest(path: Path, key: str) -> dict | None:
     require(not missing, f"manifest lacks {sorted(missing)}")
     if manifest["key"] != key:
         return None
-    require(sha256(path) == manifest["sha256"], "contents differ from the sha256 in its manifest")
+    # None: a zip (.npz, .keras) whose members carry CRCs, checked as they are read.
+    if manifest["sha256"] is not None:
+        require(sha256(path) == manifest["sha256"], "contents differ from the sha256 in its manifest")
     return manifest
 
 
-def write(path: Path, save: Callable[[Path], None], manifest: dict) -> dict:
-    """Write the record with ``save(tmp)``, then its manifest (with the record's sha256)."""
+def write(
+    path: Path, save: Callable[[Path], None], manifest: dict, content_hash: bool = True
+) -> dict:
+    """Write the record with ``save(tmp)``, then its manifest (with the
+    record's sha256, or None for a zip that carries its own CRCs)."""
     with atomic_write(path) as tmp:
         save(tmp)
-    manifest = {**manifest, "sha256": sha256(path)}
+    manifest = {**manifest, "sha256": sha256(path) if content_hash else None}
     with atomic_write(manifest_path(path)) as tmp:
         tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return manifest
@@ -227,13 +232,16 @@ def produce(
     key: str,
     compute: Callable[[], tuple[Callable[[Path], None], dict]],
     check: Callable[[Path, dict], object],
+    content_hash: bool = True,
 ):
     """The record at ``path``, checked, or produced now under a lock.
 
     ``compute()`` trains and returns ``(save, manifest)``; ``check(path,
     manifest)`` parses the record, raises ``InvalidArtifact`` if a value is
     wrong, and returns what the caller uses. The manifest written gets ``key``,
-    the CPU and the date added.
+    the CPU and the date added. ``content_hash=False`` for a zip (a 2 GB
+    ``.npz``): its members' CRCs, checked as ``check`` reads them, catch a
+    flipped bit without hashing the whole file on every load.
     """
     from filelock import FileLock, Timeout
 
@@ -254,8 +262,8 @@ def produce(
             manifest = read_manifest(path, key)
             if manifest is not None:
                 return check(path, manifest)
-        except InvalidArtifact as err:
-            keep_aside(path, str(err))
+        except Exception as err:  # noqa: BLE001 -- whatever the damage, keep it and produce again
+            keep_aside(path, f"{type(err).__name__}: {err}" if not isinstance(err, InvalidArtifact) else str(err))
         save, manifest = compute()
         manifest = write(
             path,
@@ -266,6 +274,7 @@ def produce(
                 "cpu": cpu_model(),
                 "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             },
+            content_hash,
         )
         return check(path, manifest)
     finally:

@@ -42,3 +42,15 @@ def test_a_results_folder_that_is_a_file_is_refused_before_any_training(profile,
     with pytest.raises(UnwritableDestination, match="BOOK_RESULTS"):
         campaign.run(profile, only="controls")
     assert not list((tmp_path / "artifacts").rglob("*.npz"))  # nothing was trained or extracted
+
+
+def test_a_transfer_set_with_a_flipped_byte_is_caught_by_its_crc(profile, capsys):
+    first = campaign.transfer(profile)
+    files = list((campaign.artifacts_dir(profile.name)).glob("campaign-transfer-*-inference.npz"))
+    (path,) = files
+    blob = bytearray(path.read_bytes())
+    blob[len(blob) // 3] ^= 0x01  # inside the training features
+    path.write_bytes(bytes(blob))
+    again = campaign.transfer(profile)
+    assert (again.train_features == first.train_features).all()
+    assert "invalid" in capsys.readouterr().err
