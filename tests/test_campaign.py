@@ -54,3 +54,22 @@ def test_a_transfer_set_with_a_flipped_byte_is_caught_by_its_crc(profile, capsys
     again = campaign.transfer(profile)
     assert (again.train_features == first.train_features).all()
     assert "invalid" in capsys.readouterr().err
+
+
+def test_committed_records_are_intact_and_current(monkeypatch):
+    """Every record under results/runs/ matches its sha256 and was made by the
+    code and settings here: a change to what trains them (a loss, fit_group,
+    the teacher's recipe) fails this test instead of silently staling hours of runs."""
+    monkeypatch.delenv("BOOK_RESULTS", raising=False)
+    full = PROFILES["full"]
+    campaign.stored_teacher.cache_clear()
+    try:
+        checked = 0
+        for job in campaign.JOBS:
+            for unit in job.units:
+                if job.path(full, unit).exists():
+                    assert job.finished(full, unit), f"{job.path(full, unit)} is stale or damaged"
+                    checked += 1
+        assert checked or not campaign.runs_dir(full).exists()
+    finally:
+        campaign.stored_teacher.cache_clear()
