@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
+import json
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -31,7 +32,7 @@ from tqdm import tqdm
 from book import records
 from book.cache import artifacts_dir, require
 from book.data import NUM_CLASSES, data_fingerprint, load_mnist
-from book.distill import METHODS, ORIGINAL_MSE, Method, kd_method
+from book.distill import METHODS, ORIGINAL_MSE, STUDENT_BATCH, Method, kd_method
 from book.cnn import METHODS as CNN_METHODS
 from book.cnn import KdSetting, train_student
 from book.heads import Head, fit_group, predict
@@ -46,7 +47,7 @@ from book.teacher import (
     teacher_settings,
     train_teacher,
 )
-from book.temperature import ALPHAS, GRID_HIDDEN_SIZES, TEMPERATURES, holdout_split
+from book.temperature import ALPHAS, GRID_HIDDEN_SIZES, TEMPERATURES, holdout_cut, holdout_split
 
 SMALL_SIZES = tuple(k for k in SWEEP_HIDDEN_SIZES if k <= 20)
 LARGE_SIZES = tuple(k for k in SWEEP_HIDDEN_SIZES if k > 20)
@@ -637,6 +638,50 @@ def run(profile: Profile, minutes: float | None = None, only: str | None = None)
                 flush=True,
             )
 
+
+# --- what the campaign cost, and what it could cost -------------------------------
+
+FUSED_MIN_UNITS = 94  # groups this wide are bound by the first layer's matmuls and updates
+FIRST_LAYER_PASSES = 9  # per step over the (features x units) first layer, in float32:
+# the forward product reads the weights (1), the weight-gradient product writes
+# their gradient (1), Adadelta reads it (1) and reads and writes the weights and
+# its two accumulators (6).
+
+
+def step_bound_seconds(units: int, gflops: float, gbytes_per_second: float) -> float:
+    """The least time one batch-32 step of a fused group of ``units`` hidden
+    units can take: its two large matrix products at the matmul peak plus the
+    bytes it must move over the first layer at the memory bandwidth."""
+    flops = 2 * 2 * STUDENT_BATCH * FEATURES * units
+    moved = FIRST_LAYER_PASSES * 4 * FEATURES * units
+    return flops / (gflops * 1e9) + moved / (gbytes_per_second * 1e9)
+
+
+def training_time(
+    profile: Profile, gflops: float | None = None, gbytes_per_second: float | None = None
+) -> pd.DataFrame:
+    """Per finished group: the training seconds its record holds and, given
+    the machine's matmul peak and memory bandwidth, the design's bound (for a
+    fused group of at least ``FUSED_MIN_UNITS`` units; any other run counts
+    its measured time as its own bound). Valid across resumed sessions: each
+    record holds its own time."""
+    n_train = len(load_mnist(profile).y_train)
+    rows = []
+    for job in JOBS:
+        for unit in job.units:
+            if not job.finished(profile, unit):
+                continue
+            manifest = json.loads(records.manifest_path(job.path(profile, unit)).read_text())
+            settings = manifest["settings"]
+            units = sum(int(h.rsplit(":", 1)[1]) for h in settings.get("heads", []))
+            bound = manifest["seconds"]
+            if gflops and gbytes_per_second and isinstance(job, Experiment) and units >= FUSED_MIN_UNITS:
+                rows_trained = holdout_cut(n_train) if settings["data"] == "holdout" else n_train
+                steps = settings["epochs"] * -(-rows_trained // STUDENT_BATCH)
+                bound = steps * step_bound_seconds(units, gflops, gbytes_per_second)
+            rows.append(dict(job=job.name, unit=str(unit), units=units, seconds=manifest["seconds"],
+                             bound_seconds=bound, cpu=manifest["cpu"]))
+    return pd.DataFrame(rows)
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

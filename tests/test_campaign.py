@@ -73,3 +73,9 @@ def test_committed_records_are_intact_and_current(monkeypatch):
         assert checked or not campaign.runs_dir(full).exists()
     finally:
         campaign.stored_teacher.cache_clear()
+
+
+def test_the_step_bound_counts_two_products_and_nine_passes():
+    # 100 units: 2 x 2 x 32 x 9216 x 100 FLOPs at 1 GFLOP/s, 9 x 4 x 9216 x 100 bytes at 1 GB/s
+    expected = 4 * 32 * 9216 * 100 / 1e9 + 9 * 4 * 9216 * 100 / 1e9
+    assert campaign.step_bound_seconds(100, 1.0, 1.0) == pytest.approx(expected)
