@@ -32,12 +32,23 @@ from tqdm import tqdm
 from book import records
 from book.cache import artifacts_dir, require
 from book.data import NUM_CLASSES, data_fingerprint, load_mnist
-from book.distill import METHODS, ORIGINAL_MSE, STUDENT_BATCH, Method, kd_method
+from book.distill import (
+    METHODS,
+    ORIGINAL_MSE,
+    STUDENT_BATCH,
+    Method,
+    kd_method,
+)
 from book.cnn import METHODS as CNN_METHODS
 from book.cnn import KdSetting, train_student
 from book.heads import Head, fit_group, predict
 from book.models import FEATURES, TEACHER_PARAMS, teacher_model
-from book.profile import CNN_WIDTHS, SWEEP_HIDDEN_SIZES, Profile, current_profile
+from book.profile import (
+    CNN_WIDTHS,
+    SWEEP_HIDDEN_SIZES,
+    Profile,
+    current_profile,
+)
 from book.results import results_dir
 from book.sweep import MECHANISM_MAX_K, ORIGINAL_SIZES, mechanism_methods
 from book.teacher import (
@@ -47,11 +58,22 @@ from book.teacher import (
     teacher_settings,
     train_teacher,
 )
-from book.temperature import ALPHAS, GRID_HIDDEN_SIZES, TEMPERATURES, holdout_cut, holdout_split
+from book.temperature import (
+    ALPHAS,
+    GRID_HIDDEN_SIZES,
+    TEMPERATURES,
+    holdout_cut,
+    holdout_split,
+)
+
+# Keys are computed from the source files as this process loaded them (book.records).
+records.snapshot_sources()
 
 SMALL_SIZES = tuple(k for k in SWEEP_HIDDEN_SIZES if k <= 20)
 LARGE_SIZES = tuple(k for k in SWEEP_HIDDEN_SIZES if k > 20)
-ORIGINAL_DRAWS = 3  # dropout-on extractions the original-way seeds spread over
+ORIGINAL_DRAWS = (
+    3  # dropout-on extractions the original-way seeds spread over
+)
 
 
 def runs_dir(profile: Profile) -> Path:
@@ -77,26 +99,31 @@ def stored_teacher(profile: Profile):
 
     def compute():
         start = time.perf_counter()
-        model, history = train_teacher(load_mnist(profile), profile.teacher_epochs)
+        model, history = train_teacher(
+            load_mnist(profile), profile.teacher_epochs
+        )
         seconds = time.perf_counter() - start
 
         def save(tmp):
             # Keras insists on the suffix; the staged name is still a temporary
             # name of this record, so a killed write leaves nothing behind for long.
             staged = tmp.with_name(tmp.stem + ".weights.h5")
-            weights_only = teacher_model()  # not compiled: no optimizer state saved
+            weights_only = (
+                teacher_model()
+            )  # not compiled: no optimizer state saved
             weights_only.set_weights(model.get_weights())
             weights_only.save_weights(staged)
             staged.replace(tmp)
 
-        return save, dict(
-            history=history, seconds=seconds, settings=settings
-        )
+        return save, dict(history=history, seconds=seconds, settings=settings)
 
     def check(path, manifest):
         model = teacher_model()
         model.load_weights(path)
-        require(model.count_params() == TEACHER_PARAMS, "not the teacher's architecture")
+        require(
+            model.count_params() == TEACHER_PARAMS,
+            "not the teacher's architecture",
+        )
         require(
             all(np.isfinite(w).all() for w in model.get_weights()),
             "a weight is NaN or infinite",
@@ -129,7 +156,12 @@ def read_transfer(model, mnist, data: str) -> TransferSet:
     train_features, train_logits = read(model, mnist.x_train)
     test_features, test_logits = read(model, mnist.x_test)
     return TransferSet(
-        train_features, train_logits, mnist.y_train, test_features, test_logits, mnist.y_test
+        train_features,
+        train_logits,
+        mnist.y_train,
+        test_features,
+        test_logits,
+        mnist.y_test,
     )
 
 
@@ -143,47 +175,89 @@ def transfer(profile: Profile, data: str = "inference") -> TransferSet:
     """
     if data == "holdout":
         return holdout_split(transfer(profile))
-    if not (data == "inference" or (data.startswith("original-") and data[9:].isdigit())):
-        raise ValueError(f"data={data!r}; expected 'inference', 'holdout' or 'original-<draw>'")
+    if not (
+        data == "inference"
+        or (data.startswith("original-") and data[9:].isdigit())
+    ):
+        raise ValueError(
+            f"data={data!r}; expected 'inference', 'holdout' or 'original-<draw>'"
+        )
     model, teacher_manifest = stored_teacher(profile)
     path = artifacts_dir(profile.name) / (
         f"campaign-transfer-{teacher_manifest['sha256'][:12]}-{data}.npz"
     )
     mnist = load_mnist(profile)
-    settings = dict(teacher=teacher_manifest["sha256"], data=data, mnist=data_fingerprint(profile))
+    settings = dict(
+        teacher=teacher_manifest["sha256"],
+        data=data,
+        mnist=data_fingerprint(profile),
+    )
     key = records.code_key(read_transfer, settings=settings)
 
     def compute():
         rows = len(mnist.y_train) + len(mnist.y_test)
         path.parent.mkdir(parents=True, exist_ok=True)
-        records.require_space(path.parent, rows * (FEATURES + NUM_CLASSES + 2) * 4, f"the transfer set {path.name}")
+        records.require_space(
+            path.parent,
+            rows * (FEATURES + NUM_CLASSES + 2) * 4,
+            f"the transfer set {path.name}",
+        )
         start = time.perf_counter()
         value = read_transfer(model, mnist, data)
 
         def save(tmp):
             # not dataclasses.asdict: it deep-copies the 2 GB of features
-            np.savez(tmp, **{f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
+            np.savez(
+                tmp,
+                **{
+                    f.name: getattr(value, f.name)
+                    for f in dataclasses.fields(value)
+                },
+            )
 
-        return save, dict(settings=settings, seconds=time.perf_counter() - start)
+        return save, dict(
+            settings=settings, seconds=time.perf_counter() - start
+        )
 
     def check(path, manifest) -> TransferSet:
         # Reading every array in full checks its CRC (a flipped bit is caught here).
         with np.load(path, allow_pickle=False) as npz:
             fields = [f.name for f in dataclasses.fields(TransferSet)]
-            require(sorted(npz.files) == sorted(fields), f"arrays {sorted(npz.files)}, expected {sorted(fields)}")
+            require(
+                sorted(npz.files) == sorted(fields),
+                f"arrays {sorted(npz.files)}, expected {sorted(fields)}",
+            )
             value = TransferSet(**{name: npz[name] for name in fields})
-        for split, labels in (("train", mnist.y_train), ("test", mnist.y_test)):
+        for split, labels in (
+            ("train", mnist.y_train),
+            ("test", mnist.y_test),
+        ):
             features = getattr(value, f"{split}_features")
             logits = getattr(value, f"{split}_logits")
             require(
                 np.array_equal(getattr(value, f"{split}_labels"), labels),
                 f"{split} labels differ from MNIST's",
             )
-            require(features.shape == (len(labels), FEATURES), f"{split} features of shape {features.shape}")
-            require(logits.shape == (len(labels), NUM_CLASSES), f"{split} logits of shape {logits.shape}")
-            for name, array in ((f"{split}_features", features), (f"{split}_logits", logits)):
-                require(array.dtype == np.float32, f"{name} of dtype {array.dtype}, expected float32")
-                require(bool(np.isfinite(array).all()), f"{name} holds NaN or infinite values")
+            require(
+                features.shape == (len(labels), FEATURES),
+                f"{split} features of shape {features.shape}",
+            )
+            require(
+                logits.shape == (len(labels), NUM_CLASSES),
+                f"{split} logits of shape {logits.shape}",
+            )
+            for name, array in (
+                (f"{split}_features", features),
+                (f"{split}_logits", logits),
+            ):
+                require(
+                    array.dtype == np.float32,
+                    f"{name} of dtype {array.dtype}, expected float32",
+                )
+                require(
+                    bool(np.isfinite(array).all()),
+                    f"{name} holds NaN or infinite values",
+                )
         return value
 
     return records.produce(path, key, compute, check, content_hash=False)
@@ -197,7 +271,11 @@ def sweep_methods(profile: Profile) -> list[Method]:
     grid = table(profile, "kd_grid")
     means = grid.groupby(["temperature", "alpha"]).test_accuracy.mean()
     temperature, alpha = means.idxmax()
-    return [METHODS["mse"], METHODS["hard"], kd_method(float(temperature), float(alpha))]
+    return [
+        METHODS["mse"],
+        METHODS["hard"],
+        kd_method(float(temperature), float(alpha)),
+    ]
 
 
 def grid_methods(profile: Profile) -> list[Method]:
@@ -229,21 +307,36 @@ class Experiment:
 
     def group(self, profile: Profile, seed: int, bar=None, key_only=False):
         return head_group(
-            profile, self.name, self.heads(profile), seed, self.data(seed),
-            self.path(profile, seed), bar, key_only,
+            profile,
+            self.name,
+            self.heads(profile),
+            seed,
+            self.data(seed),
+            self.path(profile, seed),
+            bar,
+            key_only,
         )
 
     def finished(self, profile: Profile, seed: int) -> bool:
         try:
             key = self.group(profile, seed, key_only=True)
-            return records.read_manifest(self.path(profile, seed), key) is not None
+            return (
+                records.read_manifest(self.path(profile, seed), key)
+                is not None
+            )
         except records.InvalidArtifact:
             return False
 
 
 EXPERIMENTS = (
     # Chapter 4: KD's (T, alpha) chosen on held-out training images.
-    Experiment("kd_grid", grid_methods, GRID_HIDDEN_SIZES, range(3), lambda s: "holdout"),
+    Experiment(
+        "kd_grid",
+        grid_methods,
+        GRID_HIDDEN_SIZES,
+        range(3),
+        lambda s: "holdout",
+    ),
     # Chapter 5: the three methods at every size, 10 seeds where outcomes are bimodal.
     Experiment("sweep", sweep_methods, SMALL_SIZES, range(10)),
     # Chapter 5's controls: what about logit regression hurts small heads.
@@ -264,7 +357,14 @@ EXPERIMENTS = (
     ),
 )
 
-DTYPES = dict(method="str", k="int", seed="int", correct="int", test_accuracy="float", dead_units="int")
+DTYPES = dict(
+    method="str",
+    k="int",
+    seed="int",
+    correct="int",
+    test_accuracy="float",
+    dead_units="int",
+)
 
 
 def head_group(
@@ -289,7 +389,11 @@ def head_group(
         profile=profile.name,
     )
     key = records.code_key(
-        fit_group, read_transfer, holdout_split, *{h.method.loss for h in heads}, settings=settings
+        fit_group,
+        read_transfer,
+        holdout_split,
+        *{h.method.loss for h in heads},
+        settings=settings,
     )
     if key_only:
         return key
@@ -302,7 +406,8 @@ def head_group(
             seed,
             profile.student_epochs,
             checkpoint=records.Checkpoint(
-                artifacts_dir(profile.name) / f"campaign-{path.parent.name}-{path.stem}-{key}.npz"
+                artifacts_dir(profile.name)
+                / f"campaign-{path.parent.name}-{path.stem}-{key}.npz"
             ),
             on_epoch_end=(lambda epoch: bar.update(1)) if bar else None,
         )
@@ -321,19 +426,35 @@ def head_group(
             # same heads on the inference-mode ones.
             clean = transfer(profile)
             rows["correct_inference"] = [
-                int((predict(w, clean.test_features) == clean.test_labels).sum())
+                int(
+                    (
+                        predict(w, clean.test_features) == clean.test_labels
+                    ).sum()
+                )
                 for w in run.weights
             ]
-        manifest = dict(settings=settings, seconds=run.seconds, test_images=len(data_set.test_labels))
+        manifest = dict(
+            settings=settings,
+            seconds=run.seconds,
+            test_images=len(data_set.test_labels),
+        )
         return (lambda tmp: rows.to_csv(tmp, index=False)), manifest
 
     def check(path, manifest):
-        dtypes = DTYPES | (dict(correct_inference="int") if data.startswith("original-") else {})
+        dtypes = DTYPES | (
+            dict(correct_inference="int")
+            if data.startswith("original-")
+            else {}
+        )
         rows = records.read_table(path, dtypes)
         n = manifest["test_images"]
-        require(len(rows) == len(heads), f"{len(rows)} rows, expected {len(heads)}")
         require(
-            list(zip(rows.method, rows.k)) == [(h.method.name, h.k) for h in heads],
+            len(rows) == len(heads),
+            f"{len(rows)} rows, expected {len(heads)}",
+        )
+        require(
+            list(zip(rows.method, rows.k))
+            == [(h.method.name, h.k) for h in heads],
             "heads other than the experiment's",
         )
         require((rows.seed == seed).all(), f"a seed other than {seed}")
@@ -343,7 +464,9 @@ def head_group(
                 f"a count of correct images ({column}) outside 0-{n}",
             )
         require(
-            np.allclose(rows.test_accuracy, rows.correct / n, rtol=0, atol=1e-9),
+            np.allclose(
+                rows.test_accuracy, rows.correct / n, rtol=0, atol=1e-9
+            ),
             "an accuracy that is not its count of correct images over the test images",
         )
         require(
@@ -366,11 +489,16 @@ def table(profile: Profile, name: str, train: bool = True) -> pd.DataFrame:
     units = [u for u in job.units if train or job.finished(profile, u)]
     if not units:
         return pd.DataFrame(columns=[*DTYPES, "seconds", "cpu"])
-    rows = pd.concat([job.group(profile, u) for u in units], ignore_index=True)
+    rows = pd.concat(
+        [job.group(profile, u) for u in units], ignore_index=True
+    )
     if name == "kd_grid":
         names = rows.method.str.extract(r"^kd-T([0-9.]+)-a([0-9.]+)$")
         require(not names.isna().any().any(), "a method outside the grid")
-        rows["temperature"], rows["alpha"] = names[0].astype(float), names[1].astype(float)
+        rows["temperature"], rows["alpha"] = (
+            names[0].astype(float),
+            names[1].astype(float),
+        )
     return rows
 
 
@@ -378,7 +506,14 @@ def table(profile: Profile, name: str, train: bool = True) -> pd.DataFrame:
 
 # Chapter 8 builds on widths 4 and 12 (its smallest files): five seeds there, three elsewhere.
 CNN_MORE_SEEDS = {4: range(5), 12: range(5)}
-CNN_DTYPES = dict(method="str", width="int", seed="int", params="int", correct="int", test_accuracy="float")
+CNN_DTYPES = dict(
+    method="str",
+    width="int",
+    seed="int",
+    params="int",
+    correct="int",
+    test_accuracy="float",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -392,7 +527,9 @@ class CnnStudents:
     @property
     def units(self):
         return [
-            (w, s) for w in CNN_WIDTHS for s in CNN_MORE_SEEDS.get(w, range(3))
+            (w, s)
+            for w in CNN_WIDTHS
+            for s in CNN_MORE_SEEDS.get(w, range(3))
         ]
 
     def epochs(self, profile: Profile) -> int:
@@ -418,7 +555,9 @@ class CnnStudents:
             teacher=stored_teacher(profile)[1]["sha256"],
             profile=profile.name,
         )
-        key = records.code_key(train_student, read_transfer, settings=settings)
+        key = records.code_key(
+            train_student, read_transfer, settings=settings
+        )
         if key_only:
             return key
         path = self.path(profile, unit)
@@ -430,38 +569,68 @@ class CnnStudents:
             for method in CNN_METHODS:
                 start = time.perf_counter()
                 model = train_student(
-                    width, method, seed, mnist.x_train, mnist.y_train, logits,
-                    profile.cnn_epochs, KdSetting(temperature, alpha),
+                    width,
+                    method,
+                    seed,
+                    mnist.x_train,
+                    mnist.y_train,
+                    logits,
+                    profile.cnn_epochs,
+                    KdSetting(temperature, alpha),
                 )
                 seconds += time.perf_counter() - start
-                predicted = model.predict(mnist.x_test, batch_size=1024, verbose=0).argmax(1)
+                predicted = model.predict(
+                    mnist.x_test, batch_size=1024, verbose=0
+                ).argmax(1)
                 rows.append(
-                    dict(method=method, width=width, seed=seed, params=model.count_params(),
-                         correct=int((predicted == mnist.y_test).sum()))
+                    dict(
+                        method=method,
+                        width=width,
+                        seed=seed,
+                        params=model.count_params(),
+                        correct=int((predicted == mnist.y_test).sum()),
+                    )
                 )
                 if bar is not None:
                     bar.update(1)
             rows = pd.DataFrame(rows).assign(
                 test_accuracy=lambda t: t.correct / len(mnist.y_test)
             )
-            manifest = dict(settings=settings, seconds=seconds, test_images=len(mnist.y_test))
+            manifest = dict(
+                settings=settings,
+                seconds=seconds,
+                test_images=len(mnist.y_test),
+            )
             return (lambda tmp: rows.to_csv(tmp, index=False)), manifest
 
         def check(path, manifest):
             rows = records.read_table(path, CNN_DTYPES)
             n = manifest["test_images"]
-            require(list(rows.method) == list(CNN_METHODS), "methods other than chapter 7's")
-            require(((rows.width == width) & (rows.seed == seed)).all(), "another width or seed")
+            require(
+                list(rows.method) == list(CNN_METHODS),
+                "methods other than chapter 7's",
+            )
+            require(
+                ((rows.width == width) & (rows.seed == seed)).all(),
+                "another width or seed",
+            )
             require(
                 (rows.params == cnn_params(width)).all(),
                 f"a parameter count other than width {width}'s {cnn_params(width):,}",
             )
-            require(rows.correct.between(0, n).all(), f"a count of correct images outside 0-{n}")
             require(
-                np.allclose(rows.test_accuracy, rows.correct / n, rtol=0, atol=1e-9),
+                rows.correct.between(0, n).all(),
+                f"a count of correct images outside 0-{n}",
+            )
+            require(
+                np.allclose(
+                    rows.test_accuracy, rows.correct / n, rtol=0, atol=1e-9
+                ),
                 "an accuracy that is not its count of correct images over the test images",
             )
-            return rows.assign(seconds=manifest["seconds"], cpu=manifest["cpu"])
+            return rows.assign(
+                seconds=manifest["seconds"], cpu=manifest["cpu"]
+            )
 
         return records.produce(path, key, compute, check)
 
@@ -469,9 +638,6 @@ class CnnStudents:
 def cnn_params(width: int) -> int:
     """``book.cnn.cnn_student``'s parameters, by its formula."""
     return 63 * width**2 + 335 * width + 10
-
-
-
 
 
 # --- heads alone, and other teachers ---------------------------------------------------------
@@ -500,10 +666,18 @@ class SoloHeads:
 
     def group(self, profile: Profile, unit, bar=None, key_only=False):
         short, k, seed = unit
-        (method,) = [m for m in sweep_methods(profile) if m.name.split("-")[0] == short]
+        (method,) = [
+            m for m in sweep_methods(profile) if m.name.split("-")[0] == short
+        ]
         return head_group(
-            profile, self.name, [Head(method, k)], seed, "inference",
-            self.path(profile, unit), bar, key_only,
+            profile,
+            self.name,
+            [Head(method, k)],
+            seed,
+            "inference",
+            self.path(profile, unit),
+            bar,
+            key_only,
         )
 
     finished = Experiment.finished
@@ -524,14 +698,19 @@ class OtherTeachers:
     student_seeds: tuple = (0, 1, 2)
 
     def epochs(self, profile: Profile) -> int:
-        return profile.teacher_epochs + len(self.student_seeds) * profile.student_epochs
+        return (
+            profile.teacher_epochs
+            + len(self.student_seeds) * profile.student_epochs
+        )
 
     def path(self, profile: Profile, teacher_seed: int) -> Path:
         return runs_dir(profile) / self.name / f"teacher{teacher_seed}.csv"
 
     finished = Experiment.finished
 
-    def group(self, profile: Profile, teacher_seed: int, bar=None, key_only=False):
+    def group(
+        self, profile: Profile, teacher_seed: int, bar=None, key_only=False
+    ):
         heads = [Head(m, TEACHER_SEED_K) for m in sweep_methods(profile)]
         settings = dict(
             experiment=self.name,
@@ -543,8 +722,12 @@ class OtherTeachers:
             profile=profile.name,
         )
         key = records.code_key(
-            train_teacher, teacher_model, read_transfer, fit_group,
-            *{h.method.loss for h in heads}, settings=settings,
+            train_teacher,
+            teacher_model,
+            read_transfer,
+            fit_group,
+            *{h.method.loss for h in heads},
+            settings=settings,
         )
         if key_only:
             return key
@@ -553,40 +736,72 @@ class OtherTeachers:
 
         def compute():
             start = time.perf_counter()
-            model, history = train_teacher(mnist, profile.teacher_epochs, verbose=0, seed=teacher_seed)
+            model, history = train_teacher(
+                mnist, profile.teacher_epochs, verbose=0, seed=teacher_seed
+            )
             seconds = time.perf_counter() - start
             if bar is not None:
                 bar.update(profile.teacher_epochs)
-            predicted = model.predict(mnist.x_test, batch_size=1024, verbose=0).argmax(1)
+            predicted = model.predict(
+                mnist.x_test, batch_size=1024, verbose=0
+            ).argmax(1)
             teacher_correct = int((predicted == mnist.y_test).sum())
             data_set = read_transfer(model, mnist, "inference")
             tables = []
             for seed in self.student_seeds:
                 run = fit_group(
-                    heads, data_set, seed, profile.student_epochs,
-                    on_epoch_end=(lambda epoch: bar.update(1)) if bar else None,
+                    heads,
+                    data_set,
+                    seed,
+                    profile.student_epochs,
+                    on_epoch_end=(lambda epoch: bar.update(1))
+                    if bar
+                    else None,
                 )
                 seconds += run.seconds
                 tables.append(
                     pd.DataFrame(
-                        dict(method=[h.method.name for h in heads], k=TEACHER_SEED_K, seed=seed,
-                             correct=run.correct, test_accuracy=run.accuracy, dead_units=run.dead_units,
-                             teacher_seed=teacher_seed, teacher_correct=teacher_correct)
+                        dict(
+                            method=[h.method.name for h in heads],
+                            k=TEACHER_SEED_K,
+                            seed=seed,
+                            correct=run.correct,
+                            test_accuracy=run.accuracy,
+                            dead_units=run.dead_units,
+                            teacher_seed=teacher_seed,
+                            teacher_correct=teacher_correct,
+                        )
                     )
                 )
             rows = pd.concat(tables, ignore_index=True)
-            manifest = dict(settings=settings, seconds=seconds, test_images=len(mnist.y_test), teacher_history=history)
+            manifest = dict(
+                settings=settings,
+                seconds=seconds,
+                test_images=len(mnist.y_test),
+                teacher_history=history,
+            )
             return (lambda tmp: rows.to_csv(tmp, index=False)), manifest
 
         def check(path, manifest):
             rows = records.read_table(path, TEACHER_DTYPES)
             n = manifest["test_images"]
-            require(len(rows) == len(heads) * len(self.student_seeds), f"{len(rows)} rows")
-            require((rows.teacher_seed == teacher_seed).all(), f"a teacher seed other than {teacher_seed}")
-            for column in ("correct", "teacher_correct"):
-                require(rows[column].between(0, n).all(), f"a count ({column}) outside 0-{n}")
             require(
-                np.allclose(rows.test_accuracy, rows.correct / n, rtol=0, atol=1e-9),
+                len(rows) == len(heads) * len(self.student_seeds),
+                f"{len(rows)} rows",
+            )
+            require(
+                (rows.teacher_seed == teacher_seed).all(),
+                f"a teacher seed other than {teacher_seed}",
+            )
+            for column in ("correct", "teacher_correct"):
+                require(
+                    rows[column].between(0, n).all(),
+                    f"a count ({column}) outside 0-{n}",
+                )
+            require(
+                np.allclose(
+                    rows.test_accuracy, rows.correct / n, rtol=0, atol=1e-9
+                ),
                 "an accuracy that is not its count of correct images over the test images",
             )
             recorded = manifest["teacher_history"]["val_accuracy"][-1]
@@ -594,7 +809,9 @@ class OtherTeachers:
                 abs(rows.teacher_correct.iloc[0] / n - recorded) <= 5 / n,
                 "a teacher accuracy other than its history's",
             )
-            return rows.assign(seconds=manifest["seconds"], cpu=manifest["cpu"])
+            return rows.assign(
+                seconds=manifest["seconds"], cpu=manifest["cpu"]
+            )
 
         return records.produce(path, key, compute, check)
 
@@ -612,7 +829,9 @@ JOBS = (
 )
 
 
-def run(profile: Profile, minutes: float | None = None, only: str | None = None) -> None:
+def run(
+    profile: Profile, minutes: float | None = None, only: str | None = None
+) -> None:
     """Train what is missing of ``JOBS`` (or of ``only``), in order; start no
     group after ``minutes``."""
     start = time.monotonic()
@@ -620,8 +839,14 @@ def run(profile: Profile, minutes: float | None = None, only: str | None = None)
         if only and job.name != only:
             continue
         for unit in job.units:
-            if minutes is not None and time.monotonic() - start > 60 * minutes:
-                print(f"campaign: {minutes} minutes spent; stopping before {job.name} {unit}", flush=True)
+            if (
+                minutes is not None
+                and time.monotonic() - start > 60 * minutes
+            ):
+                print(
+                    f"campaign: {minutes} minutes spent; stopping before {job.name} {unit}",
+                    flush=True,
+                )
                 return
             with tqdm(
                 total=job.epochs(profile),
@@ -641,14 +866,20 @@ def run(profile: Profile, minutes: float | None = None, only: str | None = None)
 
 # --- what the campaign cost, and what it could cost -------------------------------
 
-FUSED_MIN_UNITS = 94  # groups this wide are bound by the first layer's matmuls and updates
-FIRST_LAYER_PASSES = 9  # per step over the (features x units) first layer, in float32:
+FUSED_MIN_UNITS = (
+    94  # groups this wide are bound by the first layer's matmuls and updates
+)
+FIRST_LAYER_PASSES = (
+    9  # per step over the (features x units) first layer, in float32:
+)
 # the forward product reads the weights (1), the weight-gradient product writes
 # their gradient (1), Adadelta reads it (1) and reads and writes the weights and
 # its two accumulators (6).
 
 
-def step_bound_seconds(units: int, gflops: float, gbytes_per_second: float) -> float:
+def step_bound_seconds(
+    units: int, gflops: float, gbytes_per_second: float
+) -> float:
     """The least time one batch-32 step of a fused group of ``units`` hidden
     units can take: its two large matrix products at the matmul peak plus the
     bytes it must move over the first layer at the memory bandwidth."""
@@ -658,7 +889,9 @@ def step_bound_seconds(units: int, gflops: float, gbytes_per_second: float) -> f
 
 
 def training_time(
-    profile: Profile, gflops: float | None = None, gbytes_per_second: float | None = None
+    profile: Profile,
+    gflops: float | None = None,
+    gbytes_per_second: float | None = None,
 ) -> pd.DataFrame:
     """Per finished group: the training seconds its record holds and, given
     the machine's matmul peak and memory bandwidth, the design's bound (for a
@@ -671,21 +904,47 @@ def training_time(
         for unit in job.units:
             if not job.finished(profile, unit):
                 continue
-            manifest = json.loads(records.manifest_path(job.path(profile, unit)).read_text())
+            manifest = json.loads(
+                records.manifest_path(job.path(profile, unit)).read_text()
+            )
             settings = manifest["settings"]
-            units = sum(int(h.rsplit(":", 1)[1]) for h in settings.get("heads", []))
+            units = sum(
+                int(h.rsplit(":", 1)[1]) for h in settings.get("heads", [])
+            )
             bound = manifest["seconds"]
-            if gflops and gbytes_per_second and isinstance(job, Experiment) and units >= FUSED_MIN_UNITS:
-                rows_trained = holdout_cut(n_train) if settings["data"] == "holdout" else n_train
+            if (
+                gflops
+                and gbytes_per_second
+                and isinstance(job, Experiment)
+                and units >= FUSED_MIN_UNITS
+            ):
+                rows_trained = (
+                    holdout_cut(n_train)
+                    if settings["data"] == "holdout"
+                    else n_train
+                )
                 steps = settings["epochs"] * -(-rows_trained // STUDENT_BATCH)
-                bound = steps * step_bound_seconds(units, gflops, gbytes_per_second)
-            rows.append(dict(job=job.name, unit=str(unit), units=units, seconds=manifest["seconds"],
-                             bound_seconds=bound, cpu=manifest["cpu"]))
+                bound = steps * step_bound_seconds(
+                    units, gflops, gbytes_per_second
+                )
+            rows.append(
+                dict(
+                    job=job.name,
+                    unit=str(unit),
+                    units=units,
+                    seconds=manifest["seconds"],
+                    bound_seconds=bound,
+                    cpu=manifest["cpu"],
+                )
+            )
     return pd.DataFrame(rows)
+
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, help="start no group after this many minutes")
+    parser.add_argument(
+        "--minutes", type=float, help="start no group after this many minutes"
+    )
     parser.add_argument("--only", choices=[job.name for job in JOBS])
     args = parser.parse_args(argv)
     run(current_profile(), args.minutes, args.only)

@@ -97,7 +97,10 @@ def _records(runs: Path) -> dict[str, pd.DataFrame]:
             print(f"compare: {path}: {err}; left out", file=sys.stderr)
             continue
         found.setdefault(path.parent.name, []).append(pd.read_csv(path))
-    return {job: pd.concat(tables, ignore_index=True) for job, tables in found.items()}
+    return {
+        job: pd.concat(tables, ignore_index=True)
+        for job, tables in found.items()
+    }
 
 
 def compare_runs(rerun: Path, published: Path) -> pd.DataFrame:
@@ -120,13 +123,20 @@ def compare_runs(rerun: Path, published: Path) -> pd.DataFrame:
             low, high, coverage = prediction_range(reference)
             label = ", ".join(f"{k} = {v}" for k, v in zip(keys, cell))
             for seed, value in zip(group.seed, group.test_accuracy):
-                rows.append(dict(
-                    file=f"runs/{job}", cell=label, seed=seed,
-                    published_runs=len(reference),
-                    published_mean=float(reference.mean()), low=low, high=high,
-                    rerun=float(value), inside=bool(low <= value <= high),
-                    chance_outside=1 - coverage,
-                ))
+                rows.append(
+                    dict(
+                        file=f"runs/{job}",
+                        cell=label,
+                        seed=seed,
+                        published_runs=len(reference),
+                        published_mean=float(reference.mean()),
+                        low=low,
+                        high=high,
+                        rerun=float(value),
+                        inside=bool(low <= value <= high),
+                        chance_outside=1 - coverage,
+                    )
+                )
     return pd.DataFrame(rows, columns=[*COLUMNS, "chance_outside"])
 
 
@@ -154,7 +164,8 @@ def compare(rerun: Path, published: Path = PUBLISHED) -> pd.DataFrame:
     table["chance_outside"] = 0.05
     if (rerun / "runs").is_dir() and (published / "runs").is_dir():
         table = pd.concat(
-            [table, compare_runs(rerun / "runs", published / "runs")], ignore_index=True
+            [table, compare_runs(rerun / "runs", published / "runs")],
+            ignore_index=True,
         )
     return table
 

@@ -94,13 +94,17 @@ class GroupRun:
     weights: list[tuple[np.ndarray, ...]]
 
 
-def predict(weights: tuple[np.ndarray, ...], features: np.ndarray) -> np.ndarray:
+def predict(
+    weights: tuple[np.ndarray, ...], features: np.ndarray
+) -> np.ndarray:
     """A trained head's predicted classes (inference: no dropout), from its
     ``(kernel1, bias1, kernel2, bias2)``."""
     w1, b1, w2, b2 = weights
     return np.concatenate(
         [
-            (np.maximum(features[i : i + 4096] @ w1 + b1, 0) @ w2 + b2).argmax(1)
+            (
+                np.maximum(features[i : i + 4096] @ w1 + b1, 0) @ w2 + b2
+            ).argmax(1)
             for i in range(0, len(features), 4096)
         ]
     )
@@ -203,7 +207,9 @@ def fit_group(
             batch = order[i * STUDENT_BATCH : (i + 1) * STUDENT_BATCH]
             xb, yb = tf.gather(x, batch), tf.gather(y, batch)
             masks = (
-                dropout_masks(tf.shape(batch)[0], first_step + tf.cast(i, tf.int64))
+                dropout_masks(
+                    tf.shape(batch)[0], first_step + tf.cast(i, tf.int64)
+                )
                 if dropout > 0
                 else None
             )
@@ -233,7 +239,11 @@ def fit_group(
                 )
 
     first_epoch, seconds_before = 0, 0.0
-    saved = checkpoint.load([tuple(v.shape) for v in state], epochs) if checkpoint else None
+    saved = (
+        checkpoint.load([tuple(v.shape) for v in state], epochs)
+        if checkpoint
+        else None
+    )
     if saved is not None:
         first_epoch, seconds_before, arrays = saved
         for variable, array in zip(state, arrays):
@@ -257,7 +267,9 @@ def fit_group(
 
     predicted = np.concatenate(
         [
-            np.argmax(logits(transfer.test_features[i : i + 4096]).numpy(), -1)
+            np.argmax(
+                logits(transfer.test_features[i : i + 4096]).numpy(), -1
+            )
             for i in range(0, len(transfer.test_labels), 4096)
         ]
     )
@@ -282,4 +294,3 @@ def fit_group(
     return GroupRun(
         correct / len(transfer.test_labels), correct, dead, seconds, per_head
     )
-

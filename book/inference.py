@@ -35,7 +35,9 @@ import pandas as pd
 from scipy import stats
 
 ALPHA = 0.05  # per family: the chance of one or more false "differences"
-MARGIN = 0.002  # equivalence margin in accuracy: 20 of MNIST's 10,000 test images
+MARGIN = (
+    0.002  # equivalence margin in accuracy: 20 of MNIST's 10,000 test images
+)
 MIN_RUNS = 3  # pairs needed before a comparison is judged at all
 
 
@@ -102,7 +104,9 @@ def paired_events(
     Holm's correction over the groups."""
     wide = (
         table[table[method].isin([a, b])]
-        .pivot_table(index=[by, seed], columns=method, values=event, aggfunc="first")
+        .pivot_table(
+            index=[by, seed], columns=method, values=event, aggfunc="first"
+        )
         .dropna()
         .astype(bool)
     )
@@ -115,14 +119,24 @@ def paired_events(
             if only_a + only_b
             else 1.0
         )
-        rows.append({by: key, "runs": len(group), a: int(group[a].sum()),
-                     b: int(group[b].sum()), "only " + a: only_a,
-                     "only " + b: only_b, "p": p})
+        rows.append(
+            {
+                by: key,
+                "runs": len(group),
+                a: int(group[a].sum()),
+                b: int(group[b].sum()),
+                "only " + a: only_a,
+                "only " + b: only_b,
+                "p": p,
+            }
+        )
     result = pd.DataFrame(rows)
     result["holm_p"] = holm_adjusted(result.p)
     result["verdict"] = [
-        f"more often with {a}" if q < ALPHA and x > y
-        else f"more often with {b}" if q < ALPHA
+        f"more often with {a}"
+        if q < ALPHA and x > y
+        else f"more often with {b}"
+        if q < ALPHA
         else "no difference detected"
         for q, x, y in zip(result.holm_p, result[a], result[b])
     ]
@@ -163,17 +177,26 @@ def paired(
     rows = []
     for key, group in wide.groupby(level=by):
         d = (group[a] - group[b]).to_numpy()
-        mean, se, p = _t_test(d) if len(d) >= 2 else (float(d.mean()), np.nan, np.nan)
-        rows.append({by: key, "runs": len(d), "difference": mean, "se": se, "p": p})
+        mean, se, p = (
+            _t_test(d) if len(d) >= 2 else (float(d.mean()), np.nan, np.nan)
+        )
+        rows.append(
+            {by: key, "runs": len(d), "difference": mean, "se": se, "p": p}
+        )
     result = pd.DataFrame(rows)
     tested = result.runs >= MIN_RUNS
     result["level"] = np.nan
     result.loc[tested, "level"] = holm_levels(result.p[tested], alpha)
     half = [
         stats.t.ppf(1 - level / 2, n - 1) * se if t else np.nan
-        for level, n, se, t in zip(result.level, result.runs, result.se, tested)
+        for level, n, se, t in zip(
+            result.level, result.runs, result.se, tested
+        )
     ]
-    result["low"], result["high"] = result.difference - half, result.difference + half
+    result["low"], result["high"] = (
+        result.difference - half,
+        result.difference + half,
+    )
     result["verdict"] = [verdict(row, a, b) for row in result.itertuples()]
     return result.drop(columns="se")
 
@@ -200,7 +223,9 @@ def s_of_f_distribution(reach: pd.Series) -> pd.Series:
     reach_j); NaN (not reached) gets the rest."""
     reach = reach.sort_index()
     missed_before = np.concatenate([[1.0], np.cumprod(1 - reach.to_numpy())])
-    shares = pd.Series(reach.to_numpy() * missed_before[:-1], index=reach.index)
+    shares = pd.Series(
+        reach.to_numpy() * missed_before[:-1], index=reach.index
+    )
     shares.loc[np.nan] = missed_before[-1]
     return shares
 
@@ -218,18 +243,30 @@ def single_run_s_of_f(
     runs reaching f, with a 95% bootstrap interval (runs resampled within
     each size) for the sampling error of those fractions."""
     groups = {k: (g[acc] >= f).to_numpy() for k, g in table.groupby(by)}
-    share = s_of_f_distribution(pd.Series({k: r.mean() for k, r in groups.items()}))
+    share = s_of_f_distribution(
+        pd.Series({k: r.mean() for k, r in groups.items()})
+    )
     rng = np.random.default_rng(seed)
     draws = np.stack(
         [
             s_of_f_distribution(
-                pd.Series({k: rng.choice(r, len(r)).mean() for k, r in groups.items()})
+                pd.Series(
+                    {
+                        k: rng.choice(r, len(r)).mean()
+                        for k, r in groups.items()
+                    }
+                )
             ).to_numpy()
             for _ in range(resamples)
         ]
     )
     low, high = np.percentile(draws, [2.5, 97.5], axis=0)
     return pd.DataFrame(
-        dict(share=share.to_numpy(), low=low, high=high, runs=[*(len(r) for r in groups.values()), np.nan]),
+        dict(
+            share=share.to_numpy(),
+            low=low,
+            high=high,
+            runs=[*(len(r) for r in groups.values()), np.nan],
+        ),
         index=share.index,
     )

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import errno
+import functools
 import hashlib
 import json
 import os
@@ -54,7 +55,9 @@ class NoSpace(OSError):
 
 
 # The variables that choose where the campaign writes (book.results, book.cache).
-WHERE = "$BOOK_RESULTS (records) or $BOOK_ARTIFACTS (transfer sets, checkpoints)"
+WHERE = (
+    "$BOOK_RESULTS (records) or $BOOK_ARTIFACTS (transfer sets, checkpoints)"
+)
 
 
 def require_space(folder: Path, needed: int, what: str) -> None:
@@ -72,7 +75,7 @@ def require_space(folder: Path, needed: int, what: str) -> None:
 def _owner_alive(leftover: Path, prefix: str) -> bool:
     """Whether the process that named a temporary file (``<prefix><pid>-...``) still runs."""
     try:
-        pid = int(leftover.name[len(prefix):].split("-", 1)[0])
+        pid = int(leftover.name[len(prefix) :].split("-", 1)[0])
         os.kill(pid, 0)
     except (ValueError, ProcessLookupError):
         return False
@@ -93,7 +96,9 @@ def atomic_write(path: Path):
     for leftover in path.parent.glob(f"{prefix}*"):
         if not _owner_alive(leftover, prefix):
             leftover.unlink(missing_ok=True)
-    tmp = path.with_name(f"{prefix}{os.getpid()}-{secrets.token_hex(4)}{path.suffix}")
+    tmp = path.with_name(
+        f"{prefix}{os.getpid()}-{secrets.token_hex(4)}{path.suffix}"
+    )
     try:
         yield tmp
         with open(tmp, "rb") as written:
@@ -111,9 +116,70 @@ def atomic_write(path: Path):
         tmp.unlink(missing_ok=True)
 
 
+# The text of every book module as this process loaded it (see ``snapshot_sources``).
+_LOADED: dict[str, str] = {}
+
+
+def _text_hash(file: str) -> str:
+    return hashlib.sha256(Path(file).read_bytes()).hexdigest()
+
+
+def snapshot_sources() -> None:
+    """Remember the text of every ``book`` module imported so far. A key is
+    computed from source files (``inspect.getsource``), which a long-running
+    process reads from disk when it needs them: if a file was edited since the
+    process imported it, the key would describe code that is not running, and
+    from shifted lines. Call it right after the imports; ``code_key`` then
+    refuses to compute a key from a changed file."""
+    for module in list(sys.modules.values()):
+        file = getattr(module, "__file__", None)
+        if file and module.__name__.split(".")[0] == "book":
+            _LOADED.setdefault(file, _text_hash(file))
+
+
+def _unchanged_since_loaded(names) -> None:
+    for name in names:
+        parts = name.split(".")
+        module = next(
+            sys.modules[".".join(parts[:i])]
+            for i in range(len(parts), 0, -1)
+            if ".".join(parts[:i]) in sys.modules
+        )
+        file = module.__file__
+        if _LOADED.setdefault(file, _text_hash(file)) != _text_hash(file):
+            raise RuntimeError(
+                f"{file} changed on disk since this process loaded it: a key computed now "
+                "would describe code that is not running. Restart the process."
+            )
+
+
+@functools.lru_cache(maxsize=None)
+def _code_key(producers: tuple, settings_json: str) -> str:
+    """``code_key``, once per process for each (producers, settings)."""
+    digest = hashlib.sha256()
+    found = closure(*producers)
+    _unchanged_since_loaded(found)
+    # By bare name: moving a function to another module does not change what it computes.
+    # A constant's repr may name a function by its address: keep the name only.
+    parts = sorted(
+        f"{name.rsplit('.', 1)[-1]}\0{re.sub(r' at 0x[0-9a-f]+', '', tree)}\0"
+        for name, tree in found.items()
+    )
+    for part in parts:
+        digest.update(part.encode())
+    from importlib import metadata
+
+    digest.update(
+        repr([metadata.version(name) for name in TRAINING_STACK]).encode()
+    )
+    digest.update(settings_json.encode())
+    return digest.hexdigest()[:16]
+
+
 def code_key(*producers, settings: dict) -> str:
     """A hash of the code ``producers`` run (``book.codekey.closure``), the
-    versions of ``TRAINING_STACK`` and ``settings``."""
+    versions of ``TRAINING_STACK`` and ``settings``; refused if a source file
+    changed since the process loaded it (``snapshot_sources``)."""
     outside = [p for p in producers if not p.__module__.startswith("book")]
     if outside:
         # e.g. a module run as a script: its functions belong to "__main__",
@@ -122,20 +188,9 @@ def code_key(*producers, settings: dict) -> str:
             f"producers {[p.__qualname__ for p in outside]} are not in the book package "
             f"(module {outside[0].__module__!r}): their code would not be part of the key"
         )
-    digest = hashlib.sha256()
-    # By bare name: moving a function to another module does not change what it computes.
-    # A constant's repr may name a function by its address: keep the name only.
-    parts = sorted(
-        f"{name.rsplit('.', 1)[-1]}\0{re.sub(r' at 0x[0-9a-f]+', '', tree)}\0"
-        for name, tree in closure(*producers).items()
+    return _code_key(
+        tuple(producers), json.dumps(settings, sort_keys=True, default=str)
     )
-    for part in parts:
-        digest.update(part.encode())
-    from importlib import metadata
-
-    digest.update(repr([metadata.version(name) for name in TRAINING_STACK]).encode())
-    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
-    return digest.hexdigest()[:16]
 
 
 def cpu_model() -> str:
@@ -197,25 +252,35 @@ def read_manifest(path: Path, key: str) -> dict | None:
     """The manifest of the record at ``path`` if the record is there, current
     (same key) and intact (same sha256); None if it is absent or stale.
     Raises ``InvalidArtifact`` if it is damaged."""
-    if not (_regular_or_absent(path) and _regular_or_absent(manifest_path(path))):
+    if not (
+        _regular_or_absent(path) and _regular_or_absent(manifest_path(path))
+    ):
         return None
     try:
         manifest = json.loads(manifest_path(path).read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise InvalidArtifact(f"unreadable manifest ({err})") from None
-    require(isinstance(manifest, dict), "a manifest that is not a JSON object")
+    require(
+        isinstance(manifest, dict), "a manifest that is not a JSON object"
+    )
     missing = {"key", "sha256", "seconds", "cpu"} - set(manifest)
     require(not missing, f"manifest lacks {sorted(missing)}")
     if manifest["key"] != key:
         return None
     # None: a zip (.npz, .keras) whose members carry CRCs, checked as they are read.
     if manifest["sha256"] is not None:
-        require(sha256(path) == manifest["sha256"], "contents differ from the sha256 in its manifest")
+        require(
+            sha256(path) == manifest["sha256"],
+            "contents differ from the sha256 in its manifest",
+        )
     return manifest
 
 
 def write(
-    path: Path, save: Callable[[Path], None], manifest: dict, content_hash: bool = True
+    path: Path,
+    save: Callable[[Path], None],
+    manifest: dict,
+    content_hash: bool = True,
 ) -> dict:
     """Write the record with ``save(tmp)``, then its manifest (with the
     record's sha256, or None for a zip that carries its own CRCs)."""
@@ -263,7 +328,12 @@ def produce(
             if manifest is not None:
                 return check(path, manifest)
         except Exception as err:  # noqa: BLE001 -- whatever the damage, keep it and produce again
-            keep_aside(path, f"{type(err).__name__}: {err}" if not isinstance(err, InvalidArtifact) else str(err))
+            keep_aside(
+                path,
+                f"{type(err).__name__}: {err}"
+                if not isinstance(err, InvalidArtifact)
+                else str(err),
+            )
         save, manifest = compute()
         manifest = write(
             path,
@@ -272,7 +342,9 @@ def produce(
                 **manifest,
                 "key": key,
                 "cpu": cpu_model(),
-                "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                "date": datetime.datetime.now(
+                    datetime.timezone.utc
+                ).isoformat(timespec="seconds"),
             },
             content_hash,
         )
@@ -290,7 +362,11 @@ def read_table(path: Path, dtypes: dict[str, str]) -> pd.DataFrame:
         f"columns {list(table.columns)}, expected {list(dtypes)}",
     )
     for column, dtype in dtypes.items():
-        parsed = pd.to_numeric(table[column], errors="coerce") if dtype != "str" else table[column]
+        parsed = (
+            pd.to_numeric(table[column], errors="coerce")
+            if dtype != "str"
+            else table[column]
+        )
         if dtype != "str":
             bad = parsed.isna() | ~np.isfinite(parsed.astype(float))
             if dtype == "int":
@@ -320,7 +396,10 @@ class Checkpoint:
             return None
         try:
             with np.load(self.path, allow_pickle=False) as saved:
-                expected = {f"v{i}" for i in range(len(shapes))} | {"epoch", "seconds"}
+                expected = {f"v{i}" for i in range(len(shapes))} | {
+                    "epoch",
+                    "seconds",
+                }
                 require(
                     set(saved.files) == expected,
                     f"arrays {sorted(saved.files)}, expected {len(shapes)} variables, epoch, seconds",
@@ -328,17 +407,35 @@ class Checkpoint:
                 arrays = [saved[f"v{i}"] for i in range(len(shapes))]
                 epoch, seconds = int(saved["epoch"]), float(saved["seconds"])
             for array, shape in zip(arrays, shapes):
-                require(array.shape == tuple(shape), f"a variable of shape {array.shape}, expected {tuple(shape)}")
-                require(bool(np.isfinite(array).all()), "a variable holds NaN or infinite values")
-            require(0 <= epoch <= epochs, f"epoch {epoch}, expected 0-{epochs}")
+                require(
+                    array.shape == tuple(shape),
+                    f"a variable of shape {array.shape}, expected {tuple(shape)}",
+                )
+                require(
+                    bool(np.isfinite(array).all()),
+                    "a variable holds NaN or infinite values",
+                )
+            require(
+                0 <= epoch <= epochs, f"epoch {epoch}, expected 0-{epochs}"
+            )
         except Exception as err:  # noqa: BLE001 -- any damage: start over
-            keep_aside(self.path, f"unusable checkpoint ({type(err).__name__}: {err})")
+            keep_aside(
+                self.path,
+                f"unusable checkpoint ({type(err).__name__}: {err})",
+            )
             return None
         return epoch, seconds, arrays
 
-    def save(self, epoch: int, seconds: float, arrays: list[np.ndarray]) -> None:
+    def save(
+        self, epoch: int, seconds: float, arrays: list[np.ndarray]
+    ) -> None:
         with atomic_write(self.path) as tmp:
-            np.savez(tmp, epoch=epoch, seconds=seconds, **{f"v{i}": a for i, a in enumerate(arrays)})
+            np.savez(
+                tmp,
+                epoch=epoch,
+                seconds=seconds,
+                **{f"v{i}": a for i, a in enumerate(arrays)},
+            )
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)

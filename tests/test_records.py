@@ -174,3 +174,12 @@ def test_a_folder_under_a_manifests_name_is_kept_aside_and_the_record_produced(t
     assert produce(path).equals(clean)
     assert "not a regular file" in capsys.readouterr().err
     assert len(list(tmp_path.glob("r.csv.json.*.invalid"))) == 1
+
+
+def test_a_key_is_refused_when_its_source_changed_since_the_process_loaded_it(monkeypatch):
+    from book import heads
+
+    records.snapshot_sources()
+    monkeypatch.setitem(records._LOADED, heads.__file__, "the text this process loaded")
+    with pytest.raises(RuntimeError, match="changed on disk since this process loaded it"):
+        records.code_key(heads.fit_group, settings={"test": "a changed source"})
