@@ -234,6 +234,14 @@ def _regular_or_absent(path: Path) -> bool:
     return True
 
 
+def say(message: str) -> None:
+    """One line on stderr, on a line of its own even while a progress bar is drawn there."""
+    from tqdm import tqdm
+
+    tqdm.write(message, file=sys.stderr)
+    sys.stderr.flush()
+
+
 def keep_aside(path: Path, reason: str) -> None:
     """Report a damaged record in one line and move it (and its manifest) to
     unique ``.invalid`` names, so that no earlier evidence is overwritten."""
@@ -241,10 +249,8 @@ def keep_aside(path: Path, reason: str) -> None:
     for p in (path, manifest_path(path)):
         if p.exists():
             p.replace(p.with_name(f"{p.name}.{stamp}.invalid"))
-    print(
-        f"records: {path}: {reason}; kept as *.{stamp}.invalid, producing it again",
-        file=sys.stderr,
-        flush=True,
+    say(
+        f"records: {path}: {reason}; kept as *.{stamp}.invalid, producing it again"
     )
 
 
@@ -316,10 +322,8 @@ def produce(
     try:
         lock.acquire(timeout=1)
     except Timeout:
-        print(
-            f"records: {path} is being produced by another process; waiting for it",
-            file=sys.stderr,
-            flush=True,
+        say(
+            f"records: {path} is being produced by another process; waiting for it"
         )
         lock.acquire()
     try:
