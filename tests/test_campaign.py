@@ -79,3 +79,39 @@ def test_the_step_bound_counts_two_products_and_nine_passes():
     # 100 units: 2 x 2 x 32 x 9216 x 100 FLOPs at 1 GFLOP/s, 9 x 4 x 9216 x 100 bytes at 1 GB/s
     expected = 4 * 32 * 9216 * 100 / 1e9 + 9 * 4 * 9216 * 100 / 1e9
     assert campaign.step_bound_seconds(100, 1.0, 1.0) == pytest.approx(expected)
+
+
+def test_a_consistent_but_wrong_transfer_set_is_caught_by_its_values(profile, capsys):
+    """Shuffled labels in an intact zip (its CRCs right): the labels are checked against MNIST's."""
+    import numpy as np
+
+    first = campaign.transfer(profile)
+    (path,) = campaign.artifacts_dir(profile.name).glob("campaign-transfer-*-inference.npz")
+    with np.load(path) as npz:
+        arrays = dict(npz)
+    arrays["train_labels"] = np.random.default_rng(0).permutation(arrays["train_labels"])
+    np.savez(path, **arrays)
+    again = campaign.transfer(profile)
+    assert (again.train_labels == first.train_labels).all()
+    assert "train labels differ from MNIST's" in capsys.readouterr().err
+
+
+def test_a_teacher_record_with_untrained_weights_is_caught_by_its_accuracy(profile, capsys):
+    """Zero weights saved under a manifest whose sha256 matches: the accuracy check catches them."""
+    import json
+
+    from book.models import teacher_model
+
+    model, manifest = campaign.stored_teacher(profile)
+    path = campaign.runs_dir(profile) / "teacher.weights.h5"
+    blank = teacher_model()
+    blank.set_weights([w * 0 for w in blank.get_weights()])
+    staged = path.with_name("blank.weights.h5")
+    blank.save_weights(staged)
+    staged.replace(path)
+    manifest_file = campaign.records.manifest_path(path)
+    manifest_file.write_text(json.dumps(json.loads(manifest_file.read_text()) | {"sha256": campaign.records.sha256(path)}))
+    campaign.stored_teacher.cache_clear()
+    retrained, _ = campaign.stored_teacher(profile)
+    assert all((a == b).all() for a, b in zip(retrained.get_weights(), model.get_weights()))
+    assert "its history says" in capsys.readouterr().err
