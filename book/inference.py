@@ -5,30 +5,41 @@ sizes, from a handful of seeds, with outcomes that can be bimodal (a head
 with a dead unit scores like a smaller head). This module holds the rules the
 book applies to every such comparison (issue 18):
 
-* **Paired differences.** Two methods are compared seed by seed: heads of one
-  (seed, k) share their initial weights, batch order and dropout masks
-  (``book.heads``), so the by-seed differences remove what the draws have in
-  common.
-* **A family, corrected.** One pair of methods across its sizes is one family
-  of tests; Holm's step-down procedure (Holm 1979) keeps the chance of any
-  false "difference" in the family below 5%. Each interval is shown at the
-  confidence level at which Holm's procedure tested it, so an interval
-  excludes zero exactly when a difference is detected.
-* **Words that mean what the interval says** (``verdict``): a difference is
-  *detected* only when the corrected interval excludes zero; *equivalent*
-  only when the whole corrected interval lies within ``MARGIN`` (fixed in
-  advance: 0.002, 20 test images); otherwise *no difference detected*, which
-  is neither a tie nor a proof of one; with fewer than ``MIN_RUNS`` pairs,
-  *not resolved*.
-* **What one more run will give** (``prediction_range``): the range of n runs
-  covers a new, independent run with probability (n - 1) / (n + 1), whatever
-  the distribution -- bimodal ones included.
+* **Paired differences, tested without assuming normal runs.** Two methods
+  are compared seed by seed: heads of one (seed, k) share their initial
+  weights, batch order and dropout masks (``book.heads``), so the by-seed
+  differences remove what the draws have in common. Each size is tested
+  with the exact sign-flip permutation test of "the two methods are
+  interchangeable within a seed" (``sign_flip_p``): valid for bimodal
+  differences, where a t-test's p-values are not. Its price: n seeds can
+  give no p below 2 / 2**n, so three seeds can never show a difference at 5%,
+  and a size with too few runs to reach the level is "not resolved".
+* **A family, corrected.** One pair of methods across its sizes is one family;
+  Holm's step-down procedure (Holm 1979), over the sizes whose runs could
+  reach its levels at all (Tarone's rule), keeps the chance of any false
+  "difference" in the family at 5% or less. Each interval is the set of
+  constant shifts the sign-flip test does not reject at the level Holm tested
+  its size with, so it excludes zero exactly when a difference is detected;
+  the intervals are compatible with the tests, not simultaneous.
+* **Words that mean what the runs say** (``verdict``): *better* only where a
+  difference is detected; *equivalent* only where the sign-flip interval at
+  the Bonferroni level (5% over the family's sizes) lies within ``MARGIN``
+  (fixed in advance: 0.002, 20 test images); otherwise *no difference
+  detected*, which is neither a tie nor a proof of one.
+* **What one more run will give** (``prediction_range``): before the runs are
+  seen, the range of n runs covers one more run of the same kind with
+  probability at least (n - 1) / (n + 1), whatever the distribution (bimodal
+  ones included; "at least" because accuracies can tie). It needs the new run
+  to be interchangeable with the n, which a run sharing their teacher or
+  extraction is not.
 * **The s(f) of a one-run-per-size experiment** (``single_run_s_of_f``):
-  exact, given how often each size's runs reach f, with a bootstrap interval
-  for the sampling error of those frequencies.
+  exact, given how often each size's runs reach f, with an interval for the
+  sampling error of those frequencies.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -38,7 +49,9 @@ ALPHA = 0.05  # per family: the chance of one or more false "differences"
 MARGIN = (
     0.002  # equivalence margin in accuracy: 20 of MNIST's 10,000 test images
 )
-MIN_RUNS = 3  # pairs needed before a comparison is judged at all
+EXACT_UP_TO = (
+    16  # runs: up to 2**16 sign patterns are enumerated, beyond that sampled
+)
 
 
 def sizes_text(sizes, name: str = "k") -> str:
@@ -51,12 +64,68 @@ def sizes_text(sizes, name: str = "k") -> str:
     return f"at {name} = {', '.join(sizes[:-1])} and {sizes[-1]}"
 
 
-def _t_test(d: np.ndarray) -> tuple[float, float, float]:
-    """Mean, standard error and two-sided p of the by-seed differences ``d``."""
-    mean, se = float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d)))
-    if se == 0:
-        return mean, 0.0, 0.0 if mean != 0 else 1.0
-    return mean, se, float(2 * stats.t.sf(abs(mean) / se, len(d) - 1))
+def _signs(n: int) -> np.ndarray:
+    """Every pattern of n signs (or 2**16 sampled ones, seeded, beyond ``EXACT_UP_TO``)."""
+    if n <= EXACT_UP_TO:
+        return np.array(list(itertools.product((1.0, -1.0), repeat=n)))
+    return np.random.default_rng(0).choice((1.0, -1.0), size=(2**16, n))
+
+
+def sign_flip_p(d) -> float:
+    """Two-sided p of the sign-flip test of "no difference" for the by-seed
+    differences ``d``: the share of sign patterns whose sum is at least as far
+    from zero as the observed one."""
+    d = np.round(
+        np.asarray(d, dtype=float), 9
+    )  # accuracies: no float noise in ties
+    observed = abs(d.sum())
+    return float((np.abs(_signs(len(d)) @ d) >= observed - 1e-12).mean())
+
+
+def min_attainable_p(d) -> float:
+    """The smallest p the sign-flip test can give these differences: 2 / 2**m
+    for m non-zero ones (zeros do not move under a flip)."""
+    m = int((np.round(np.asarray(d, dtype=float), 9) != 0).sum())
+    return min(1.0, 2.0 / 2**m)
+
+
+def sign_flip_interval(d, level: float) -> tuple[float, float]:
+    """The constant shifts delta for which the sign-flip test of ``d - delta``
+    is not rejected at ``level``: an interval around the mean difference,
+    found by bisection to 1e-7. NaN if no shift can be rejected at this level."""
+    d = np.asarray(d, dtype=float)
+    if (
+        min_attainable_p(d - d.mean() + 1.0) > level
+    ):  # too few runs for this level
+        return float("nan"), float("nan")
+    mean, span = d.mean(), d.max() - d.min() + 1.0
+
+    def edge(outside: float) -> float:
+        inside = mean
+        while abs(outside - inside) > 1e-7:
+            middle = (inside + outside) / 2
+            if sign_flip_p(d - middle) >= level:
+                inside = middle
+            else:
+                outside = middle
+        return inside
+
+    return edge(mean - span), edge(mean + span)
+
+
+def tarone_family(min_p, alpha: float = ALPHA) -> np.ndarray:
+    """Which hypotheses to count in a multiple-testing family (Tarone 1990):
+    leave out those whose smallest attainable p exceeds alpha / m, with m the
+    number kept, until none is left out. Valid because the smallest
+    attainable p does not depend on the direction of the data."""
+    min_p = np.asarray(min_p, dtype=float)
+    kept = np.ones(len(min_p), bool)
+    while kept.any():
+        now = kept & (min_p <= alpha / kept.sum())
+        if (now == kept).all():
+            break
+        kept = now
+    return kept
 
 
 def holm_levels(p_values, alpha: float = ALPHA) -> np.ndarray:
@@ -89,6 +158,19 @@ def holm_adjusted(p_values) -> np.ndarray:
     return adjusted
 
 
+def _wide(table, a, b, value, by, method, seed) -> pd.DataFrame:
+    """Methods ``a`` and ``b`` side by side, one row per (``by``, seed) both have;
+    a second run of one (method, ``by``, seed) is refused, not averaged."""
+    both = table[table[method].isin([a, b])]
+    repeated = both.duplicated([method, by, seed])
+    if repeated.any():
+        raise ValueError(
+            f"{int(repeated.sum())} repeated ({method}, {by}, {seed}) rows, e.g. "
+            f"{both[repeated].iloc[0][[method, by, seed]].to_dict()}: one run per cell"
+        )
+    return both.pivot(index=[by, seed], columns=method, values=value).dropna()
+
+
 def paired_events(
     table: pd.DataFrame,
     a: str,
@@ -101,24 +183,15 @@ def paired_events(
     """How often a yes/no ``event`` column (a dead unit, say) happens to
     method ``a``'s runs and to ``b``'s, per ``by`` group, paired by seed:
     McNemar's exact test on the seeds where only one of the two has it, with
-    Holm's correction over the groups."""
-    wide = (
-        table[table[method].isin([a, b])]
-        .pivot_table(
-            index=[by, seed], columns=method, values=event, aggfunc="first"
-        )
-        .dropna()
-        .astype(bool)
-    )
+    Holm's correction over the groups whose discordant seeds could reach its
+    levels at all (Tarone's rule). With ten seeds a size needs most of
+    them discordant, nearly all one way, to be detected."""
+    wide = _wide(table, a, b, event, by, method, seed).astype(bool)
     rows = []
     for key, group in wide.groupby(level=by):
         only_a = int((group[a] & ~group[b]).sum())
         only_b = int((group[b] & ~group[a]).sum())
-        p = (
-            stats.binomtest(only_a, only_a + only_b).pvalue
-            if only_a + only_b
-            else 1.0
-        )
+        discordant = only_a + only_b
         rows.append(
             {
                 by: key,
@@ -127,32 +200,41 @@ def paired_events(
                 b: int(group[b].sum()),
                 "only " + a: only_a,
                 "only " + b: only_b,
-                "p": p,
+                "p": stats.binomtest(only_a, discordant).pvalue
+                if discordant
+                else 1.0,
+                "min_p": min(1.0, 2 * 0.5**discordant),
             }
         )
     result = pd.DataFrame(rows)
-    result["holm_p"] = holm_adjusted(result.p)
+    kept = tarone_family(result.min_p)
+    result["holm_p"] = np.nan
+    result.loc[kept, "holm_p"] = holm_adjusted(result.p[kept])
     result["verdict"] = [
-        f"more often with {a}"
+        "not resolved (too few discordant seeds)"
+        if not k
+        else f"more often with {a}"
         if q < ALPHA and x > y
         else f"more often with {b}"
         if q < ALPHA
         else "no difference detected"
-        for q, x, y in zip(result.holm_p, result[a], result[b])
+        for k, q, x, y in zip(
+            kept, result.holm_p, result["only " + a], result["only " + b]
+        )
     ]
-    return result
+    return result.drop(columns="min_p")
 
 
 def verdict(row, a: str, b: str) -> str:
     """A compared cell in words (see the module's rules)."""
-    if row.runs < MIN_RUNS:
-        return f"not resolved ({row.runs} runs)"
     if row.low > 0:
         return f"{a} better"
     if row.high < 0:
         return f"{b} better"
-    if -MARGIN <= row.low and row.high <= MARGIN:
+    if -MARGIN <= row.equivalence_low and row.equivalence_high <= MARGIN:
         return f"equivalent (±{MARGIN:g})"
+    if not row.tested:
+        return f"not resolved ({row.runs} runs)"
     return "no difference detected"
 
 
@@ -166,43 +248,50 @@ def paired(
     seed: str = "seed",
     alpha: float = ALPHA,
 ) -> pd.DataFrame:
-    """Method ``a`` minus method ``b`` per ``by`` group, seed by seed (the seeds
-    both have), as one Holm-corrected family: runs, mean difference, p,
-    Holm-adjusted p, the interval at Holm's level and the verdict."""
-    wide = (
-        table[table[method].isin([a, b])]
-        .pivot_table(index=[by, seed], columns=method, values=value)
-        .dropna()
-    )
-    rows = []
-    for key, group in wide.groupby(level=by):
-        d = (group[a] - group[b]).to_numpy()
-        mean, se, p = (
-            _t_test(d) if len(d) >= 2 else (float(d.mean()), np.nan, np.nan)
-        )
-        rows.append(
-            {by: key, "runs": len(d), "difference": mean, "se": se, "p": p}
-        )
-    result = pd.DataFrame(rows)
-    tested = result.runs >= MIN_RUNS
-    result["level"] = np.nan
-    result.loc[tested, "level"] = holm_levels(result.p[tested], alpha)
-    half = [
-        stats.t.ppf(1 - level / 2, n - 1) * se if t else np.nan
-        for level, n, se, t in zip(
-            result.level, result.runs, result.se, tested
-        )
+    """Method ``a`` minus method ``b`` per ``by`` group, seed by seed (the
+    seeds both have), as one family (see the module's rules): runs, mean
+    difference, sign-flip p, Holm-adjusted p, the interval at Holm's level,
+    the equivalence interval at the Bonferroni level, and the verdict."""
+    wide = _wide(table, a, b, value, by, method, seed)
+    groups = [
+        (key, (g[a] - g[b]).to_numpy()) for key, g in wide.groupby(level=by)
     ]
-    result["low"], result["high"] = (
-        result.difference - half,
-        result.difference + half,
+    result = pd.DataFrame(
+        {
+            by: [key for key, _ in groups],
+            "runs": [len(d) for _, d in groups],
+            "difference": [float(d.mean()) for _, d in groups],
+            "p": [sign_flip_p(d) for _, d in groups],
+            "min_p": [
+                min_attainable_p(d) if len(d) else 1.0 for _, d in groups
+            ],
+        }
     )
+    result["tested"] = tarone_family(result.min_p, alpha)
+    result["holm_p"], result["level"] = np.nan, np.nan
+    tested = result.tested.to_numpy()
+    result.loc[tested, "holm_p"] = holm_adjusted(result.p[tested])
+    result.loc[tested, "level"] = holm_levels(result.p[tested], alpha)
+    untested = np.nan
+    intervals = [
+        sign_flip_interval(d, level) if t else (untested, untested)
+        for (_, d), level, t in zip(groups, result.level, tested)
+    ]
+    result["low"] = [lo for lo, _ in intervals]
+    result["high"] = [hi for _, hi in intervals]
+    bonferroni = alpha / max(1, len(groups))
+    equivalence = [sign_flip_interval(d, bonferroni) for _, d in groups]
+    result["equivalence_low"] = [lo for lo, _ in equivalence]
+    result["equivalence_high"] = [hi for _, hi in equivalence]
     result["verdict"] = [verdict(row, a, b) for row in result.itertuples()]
-    return result.drop(columns="se")
+    return result.drop(columns="min_p")
 
 
 def interval_text(row, digits: int = 4) -> str:
-    """A compared cell for the prose: ``+0.0123 [-0.0020, +0.0266], 10 runs``."""
+    """A compared cell for the prose: ``+0.0123 [-0.0020, +0.0266], 10 runs``
+    (``+0.0123, 3 runs`` where the runs give no interval)."""
+    if pd.isna(row.low):
+        return f"{row.difference:+.{digits}f}, {row.runs} runs"
     return (
         f"{row.difference:+.{digits}f} [{row.low:+.{digits}f}, "
         f"{row.high:+.{digits}f}], {row.runs} runs"
@@ -210,8 +299,9 @@ def interval_text(row, digits: int = 4) -> str:
 
 
 def prediction_range(values) -> tuple[float, float, float]:
-    """(lowest, highest, coverage): the range of ``values`` and the chance,
-    (n - 1) / (n + 1), that one more independent run lands inside it."""
+    """(lowest, highest, coverage): the range of ``values`` and (n - 1) / (n + 1),
+    the least chance, before the runs are seen, that one more run
+    interchangeable with them lands inside it (see the module's rules)."""
     v = np.asarray(values, dtype=float)
     return float(v.min()), float(v.max()), (len(v) - 1) / (len(v) + 1)
 
@@ -240,24 +330,26 @@ def single_run_s_of_f(
 ) -> pd.DataFrame:
     """Per size (and "not reached", index NaN): the share of one-run-per-size
     experiments whose s(f) is that size, exactly from each size's fraction of
-    runs reaching f, with a 95% bootstrap interval (runs resampled within
-    each size) for the sampling error of those fractions."""
+    runs reaching f, with a 95% interval for the sampling error of those
+    fractions: each fraction drawn from its Jeffreys posterior, Beta(x + 1/2,
+    n - x + 1/2), which, unlike resampling the runs, is not degenerate when
+    all or none of a size's runs reach f."""
     groups = {k: (g[acc] >= f).to_numpy() for k, g in table.groupby(by)}
     share = s_of_f_distribution(
         pd.Series({k: r.mean() for k, r in groups.items()})
     )
     rng = np.random.default_rng(seed)
+    fractions = np.stack(
+        [
+            rng.beta(r.sum() + 0.5, len(r) - r.sum() + 0.5, resamples)
+            for r in groups.values()
+        ],
+        axis=1,
+    )
     draws = np.stack(
         [
-            s_of_f_distribution(
-                pd.Series(
-                    {
-                        k: rng.choice(r, len(r)).mean()
-                        for k, r in groups.items()
-                    }
-                )
-            ).to_numpy()
-            for _ in range(resamples)
+            s_of_f_distribution(pd.Series(row, index=list(groups))).to_numpy()
+            for row in fractions
         ]
     )
     low, high = np.percentile(draws, [2.5, 97.5], axis=0)

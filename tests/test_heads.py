@@ -78,3 +78,19 @@ def test_a_group_needs_one_adadelta_epsilon():
 
     with pytest.raises(ValueError, match="epsilon"):
         fit_group([Head(METHODS["mse"], 2), Head(ORIGINAL_MSE, 2)], tiny_transfer(), 0, 1)
+
+
+def test_every_campaign_loss_gives_one_value_per_example_for_fused_heads():
+    """fit_group's loss is the sum over heads of each head's batch mean only if a
+    method's loss sums over the heads (one value per example); a loss that kept a
+    per-head axis would be averaged over heads, scaling each head's gradient by
+    the make-up of its group."""
+    from book.campaign import grid_methods, mechanism_methods
+    from book.distill import ORIGINAL_MSE, targets
+
+    rng = np.random.default_rng(0)
+    y = targets(rng.normal(size=(8, 10)).astype("float32"), rng.integers(0, 10, 8))
+    predictions = rng.normal(size=(8, 3, 10)).astype("float32")
+    methods = [METHODS["mse"], METHODS["hard"], ORIGINAL_MSE, *mechanism_methods(), *grid_methods(None)]
+    for method in methods:
+        assert tuple(np.shape(method.loss(y, predictions))) == (8,), method.name

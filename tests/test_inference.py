@@ -31,21 +31,44 @@ def table(rng, effects, seeds=10, noise=0.01):
 def test_an_interval_excludes_zero_exactly_when_holm_detects_a_difference(seed):
     rng = np.random.default_rng(seed)
     result = paired(table(rng, {k: e for k, e in enumerate([0, 0.002, 0.005, 0.008, 0.02, -0.01])}), "a", "b")
-    detected = holm_adjusted(result.p.to_numpy()) < 0.05
-    excludes = (result.low > 0) | (result.high < 0)
+    detected = (result.holm_p < 0.05).to_numpy()
+    excludes = ((result.low > 0) | (result.high < 0)).to_numpy()
     assert (detected == excludes).all()
     assert set(result.verdict[detected]) <= {"a better", "b better"}
 
 
-def test_the_words_follow_the_interval():
+def test_the_words_follow_the_runs():
     rng = np.random.default_rng(0)
     result = paired(table(rng, {1: 0.05, 2: 0.0, 3: 0.0}, noise=0.0002), "a", "b").set_index("k")
     assert result.verdict[1] == "a better"
     assert result.verdict[2] == f"equivalent (±{MARGIN:g})"
-    wide = paired(table(rng, {1: 0.0}, seeds=4, noise=0.05), "a", "b")
+    wide = paired(table(rng, {1: 0.0}, seeds=10, noise=0.05), "a", "b")
     assert wide.verdict[0] == "no difference detected"
-    few = paired(table(rng, {1: 0.3}, seeds=2), "a", "b")
-    assert few.verdict[0] == "not resolved (2 runs)"
+    # four seeds: a sign-flip test cannot go below 2/16, so no size of them is judged
+    few = paired(table(rng, {1: 0.3}, seeds=4), "a", "b")
+    assert few.verdict[0] == "not resolved (4 runs)"
+
+
+def test_the_sign_flip_test_keeps_its_level_for_bimodal_differences():
+    """Differences that are large or small, with random signs (no method effect):
+    rejected at 5% no more than 5% of the time (the test is exact)."""
+    rng = np.random.default_rng(1)
+    sizes = np.where(rng.random((3000, 10)) < 0.1, 0.05, 0.005)
+    d = sizes * rng.choice((-1, 1), size=sizes.shape)
+    rejected = np.mean([inference.sign_flip_p(row) <= 0.05 for row in d])
+    assert rejected <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / 3000)
+
+
+def test_a_repeated_run_is_refused_not_averaged():
+    rng = np.random.default_rng(0)
+    runs = table(rng, {1: 0.0}, seeds=5)
+    with pytest.raises(ValueError, match="repeated"):
+        paired(pd.concat([runs, runs.iloc[:1]]), "a", "b")
+
+
+def test_tarone_leaves_out_what_cannot_reach_its_level():
+    kept = inference.tarone_family([0.002, 0.002, 0.25, 0.25, 1.0])
+    assert list(kept) == [True, True, False, False, False]
 
 
 def test_prediction_range_coverage():
@@ -70,7 +93,10 @@ def test_s_of_f_distribution_is_exact():
     first = np.where(picks[1], 1, np.where(picks[2], 2, np.where(picks[4], 4, 0)))
     simulated = [np.mean(first == k) for k in (1, 2, 4, 0)]
     np.testing.assert_allclose(exact.share.to_numpy(), simulated, atol=0.01)
-    assert (exact.low <= exact.share).all() and (exact.share <= exact.high).all()
+    assert (exact.low <= exact.share + 1e-12).all() and (exact.share <= exact.high + 1e-12).all()
+    # none of a size's runs reaching f still leaves room for it
+    never = inference.single_run_s_of_f(frame.assign(test_accuracy=0.5), 0.95)
+    assert never.share.iloc[0] == 0 and never.high.iloc[0] > 0.05
 
 
 def test_holm_adjusted_by_hand():
