@@ -267,8 +267,16 @@ def transfer(profile: Profile, data: str = "inference") -> TransferSet:
 
 
 def sweep_methods(profile: Profile) -> list[Method]:
-    """Logit regression, hard labels, and KD at the grid's best setting (over the grid's records)."""
-    grid = table(profile, "kd_grid")
+    """Logit regression, hard labels, and KD at the grid's best setting (over
+    the grid's records, which must all be there: asking for a key never trains)."""
+    grid_job = experiment_named("kd_grid")
+    missing = [s for s in grid_job.seeds if not grid_job.finished(profile, s)]
+    if missing:
+        raise RuntimeError(
+            f"the KD grid's seeds {missing} are not trained (or stale): run "
+            "`python -m book.campaign --only kd_grid` first"
+        )
+    grid = table(profile, "kd_grid", train=False)
     means = grid.groupby(["temperature", "alpha"]).test_accuracy.mean()
     temperature, alpha = means.idxmax()
     return [
