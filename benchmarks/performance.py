@@ -71,6 +71,29 @@ def matmul_peak(dtype: str, n: int = 4096, reps: int = 10) -> float:
     return 2 * n**3 * reps / best / 1e9
 
 
+def memory_bandwidth(units: int = 282, reps: int = 20) -> float:
+    """GB/s moved by an elementwise update over arrays the size of a fused
+    sweep group's first layer (9,216 x ``units`` float32, the campaign's
+    three-method group by default): ``c = a + b`` reads two arrays and writes
+    one, the access pattern of Adadelta's passes. Best of three timings.
+    The working set decides which level of the memory hierarchy this measures,
+    hence arrays of the real size rather than a generic stream benchmark."""
+    import numpy as np
+
+    from book.models import FEATURES
+
+    a, b = (np.ones((FEATURES, units), "float32") for _ in range(2))
+    c = np.empty_like(a)
+    np.add(a, b, out=c)  # warm-up
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(reps):
+            np.add(a, b, out=c)
+        best = min(best, time.perf_counter() - start)
+    return 3 * a.nbytes * reps / best / 1e9
+
+
 def teacher_train_flops_per_image() -> float:
     """Training FLOPs per image: 3x the forward pass (forward, input and weight gradients)."""
     from book.models import teacher_model
