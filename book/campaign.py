@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import functools
 import json
 import sys
 import time
@@ -83,8 +82,26 @@ def runs_dir(profile: Profile) -> Path:
 # --- the teacher ---------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=None)
-def stored_teacher(profile: Profile):
+def teacher_sha(profile: Profile) -> str:
+    """The stored teacher's sha256, part of every key made from it; never
+    trains (asking for a key must not): ``run`` trains it first."""
+    stored = stored_teacher(profile, read_only=True)
+    if stored is None:
+        raise RuntimeError(
+            f"no current stored teacher in {runs_dir(profile)}: run `python -m book.campaign` first"
+        )
+    return stored[1]["sha256"]
+
+
+_TEACHERS: dict = {}  # profile -> (model, manifest), once loaded and checked
+
+
+def forget_teacher() -> None:
+    """Drop the teachers this process loaded (tests that change the record)."""
+    _TEACHERS.clear()
+
+
+def stored_teacher(profile: Profile, read_only: bool = False):
     """(model, manifest): the campaign's teacher, from its record or trained now.
 
     The record is the weights (``teacher.weights.h5``); its manifest holds the
@@ -95,7 +112,9 @@ def stored_teacher(profile: Profile):
     path = runs_dir(profile) / "teacher.weights.h5"
     settings = teacher_settings(profile)
     # The data enter by their content (settings' fingerprint); loading them is checked below.
-    key = records.code_key(train_teacher, teacher_model, settings=settings)
+    key = records.code_key(
+        train_teacher, teacher_model, load_mnist, settings=settings
+    )
 
     def compute():
         start = time.perf_counter()
@@ -138,7 +157,14 @@ def stored_teacher(profile: Profile):
         )
         return model, manifest
 
-    return records.produce(path, key, compute, check)
+    if profile not in _TEACHERS:
+        stored = records.produce(
+            path, key, None if read_only else compute, check
+        )
+        if stored is None:
+            return None
+        _TEACHERS[profile] = stored
+    return _TEACHERS[profile]
 
 
 # --- transfer sets -------------------------------------------------------------------
@@ -192,7 +218,7 @@ def transfer(profile: Profile, data: str = "inference") -> TransferSet:
         data=data,
         mnist=data_fingerprint(profile),
     )
-    key = records.code_key(read_transfer, settings=settings)
+    key = records.code_key(read_transfer, load_mnist, settings=settings)
 
     def compute():
         rows = len(mnist.y_train) + len(mnist.y_test)
@@ -313,7 +339,14 @@ class Experiment:
     def path(self, profile: Profile, seed: int) -> Path:
         return runs_dir(profile) / self.name / f"seed{seed}.csv"
 
-    def group(self, profile: Profile, seed: int, bar=None, key_only=False):
+    def group(
+        self,
+        profile: Profile,
+        seed: int,
+        bar=None,
+        key_only=False,
+        read_only=False,
+    ):
         return head_group(
             profile,
             self.name,
@@ -384,22 +417,28 @@ def head_group(
     path: Path,
     bar=None,
     key_only: bool = False,
+    read_only: bool = False,
 ):
     """The table of one group of heads (``fit_group``), from its record at
-    ``path`` or trained now; with ``key_only``, just its key."""
+    ``path`` or trained now; with ``key_only``, just its key; with
+    ``read_only``, None instead of training."""
     settings = dict(
         experiment=name,
         heads=[f"{h.method.name}:{h.k}" for h in heads],
         seed=seed,
         data=data,
         epochs=profile.student_epochs,
-        teacher=stored_teacher(profile)[1]["sha256"],
+        teacher=teacher_sha(profile),
         profile=profile.name,
+        # a Method's loss is hashed as code; its Adadelta epsilon is a value
+        epsilons=sorted({h.method.adadelta_epsilon for h in heads}),
     )
     key = records.code_key(
         fit_group,
         read_transfer,
+        load_mnist,
         holdout_split,
+        predict,
         *{h.method.loss for h in heads},
         settings=settings,
     )
@@ -408,6 +447,9 @@ def head_group(
 
     def compute():
         data_set = transfer(profile, data)
+        # Fetched before training: once fit_group returns, its checkpoint is gone,
+        # and a failure here would lose the whole group.
+        clean = transfer(profile) if data.startswith("original-") else None
         run = fit_group(
             heads,
             data_set,
@@ -432,7 +474,6 @@ def head_group(
         if data.startswith("original-"):
             # The original scored on dropout-on test features; also score the
             # same heads on the inference-mode ones.
-            clean = transfer(profile)
             rows["correct_inference"] = [
                 int(
                     (
@@ -483,7 +524,7 @@ def head_group(
         )
         return rows.assign(seconds=manifest["seconds"], cpu=manifest["cpu"])
 
-    return records.produce(path, key, compute, check)
+    return records.produce(path, key, None if read_only else compute, check)
 
 
 def experiment_named(name: str) -> Experiment:
@@ -494,12 +535,11 @@ def table(profile: Profile, name: str, train: bool = True) -> pd.DataFrame:
     """Every group of job ``name``; with ``train=False`` only the finished
     ones (an empty table if none is)."""
     job = next(j for j in JOBS if j.name == name)
-    units = [u for u in job.units if train or job.finished(profile, u)]
-    if not units:
+    tables = [job.group(profile, u, read_only=not train) for u in job.units]
+    tables = [t for t in tables if t is not None]
+    if not tables:
         return pd.DataFrame(columns=[*DTYPES, "seconds", "cpu"])
-    rows = pd.concat(
-        [job.group(profile, u) for u in units], ignore_index=True
-    )
+    rows = pd.concat(tables, ignore_index=True)
     if name == "kd_grid":
         names = rows.method.str.extract(r"^kd-T([0-9.]+)-a([0-9.]+)$")
         require(not names.isna().any().any(), "a method outside the grid")
@@ -549,7 +589,14 @@ class CnnStudents:
 
     finished = Experiment.finished
 
-    def group(self, profile: Profile, unit, bar=None, key_only=False):
+    def group(
+        self,
+        profile: Profile,
+        unit,
+        bar=None,
+        key_only=False,
+        read_only=False,
+    ):
         width, seed = unit
         kd_choice = sweep_methods(profile)[2].name
         temperature, alpha = (float(x[1:]) for x in kd_choice.split("-")[1:])
@@ -560,11 +607,11 @@ class CnnStudents:
             methods=list(CNN_METHODS),
             epochs=profile.cnn_epochs,
             kd=[temperature, alpha],
-            teacher=stored_teacher(profile)[1]["sha256"],
+            teacher=teacher_sha(profile),
             profile=profile.name,
         )
         key = records.code_key(
-            train_student, read_transfer, settings=settings
+            train_student, read_transfer, load_mnist, settings=settings
         )
         if key_only:
             return key
@@ -640,7 +687,9 @@ class CnnStudents:
                 seconds=manifest["seconds"], cpu=manifest["cpu"]
             )
 
-        return records.produce(path, key, compute, check)
+        return records.produce(
+            path, key, None if read_only else compute, check
+        )
 
 
 def cnn_params(width: int) -> int:
@@ -672,7 +721,14 @@ class SoloHeads:
         short, k, seed = unit
         return runs_dir(profile) / self.name / f"{short}-k{k}-seed{seed}.csv"
 
-    def group(self, profile: Profile, unit, bar=None, key_only=False):
+    def group(
+        self,
+        profile: Profile,
+        unit,
+        bar=None,
+        key_only=False,
+        read_only=False,
+    ):
         short, k, seed = unit
         (method,) = [
             m for m in sweep_methods(profile) if m.name.split("-")[0] == short
@@ -686,6 +742,7 @@ class SoloHeads:
             self.path(profile, unit),
             bar,
             key_only,
+            read_only,
         )
 
     finished = Experiment.finished
@@ -717,7 +774,12 @@ class OtherTeachers:
     finished = Experiment.finished
 
     def group(
-        self, profile: Profile, teacher_seed: int, bar=None, key_only=False
+        self,
+        profile: Profile,
+        teacher_seed: int,
+        bar=None,
+        key_only=False,
+        read_only=False,
     ):
         heads = [Head(m, TEACHER_SEED_K) for m in sweep_methods(profile)]
         settings = dict(
@@ -732,6 +794,7 @@ class OtherTeachers:
         key = records.code_key(
             train_teacher,
             teacher_model,
+            load_mnist,
             read_transfer,
             fit_group,
             *{h.method.loss for h in heads},
@@ -797,9 +860,26 @@ class OtherTeachers:
                 len(rows) == len(heads) * len(self.student_seeds),
                 f"{len(rows)} rows",
             )
+            expected = [
+                (h.method.name, TEACHER_SEED_K, seed)
+                for seed in self.student_seeds
+                for h in heads
+            ]
+            require(
+                list(zip(rows.method, rows.k, rows.seed)) == expected,
+                "heads or seeds other than the experiment's",
+            )
             require(
                 (rows.teacher_seed == teacher_seed).all(),
                 f"a teacher seed other than {teacher_seed}",
+            )
+            require(
+                rows.teacher_correct.nunique() == 1,
+                "more than one teacher accuracy",
+            )
+            require(
+                ((rows.dead_units >= 0) & (rows.dead_units <= rows.k)).all(),
+                "a dead-unit count outside 0-k",
             )
             for column in ("correct", "teacher_correct"):
                 require(
@@ -821,7 +901,9 @@ class OtherTeachers:
                 seconds=manifest["seconds"], cpu=manifest["cpu"]
             )
 
-        return records.produce(path, key, compute, check)
+        return records.produce(
+            path, key, None if read_only else compute, check
+        )
 
 
 # In order of need: what the most conclusions rest on first.
@@ -843,6 +925,7 @@ def run(
     """Train what is missing of ``JOBS`` (or of ``only``), in order; start no
     group after ``minutes``."""
     start = time.monotonic()
+    stored_teacher(profile)  # trained here if missing: keys only ever read it
     for job in JOBS:
         if only and job.name != only:
             continue

@@ -105,7 +105,7 @@ def atomic_write(path: Path):
             os.fsync(written.fileno())
         os.replace(tmp, path)
     except OSError as err:
-        if err.errno == errno.ENOSPC:
+        if err.errno in (errno.ENOSPC, errno.EDQUOT):
             raise NoSpace(
                 errno.ENOSPC,
                 f"{path}: the disk of {path.parent} is full; nothing was replaced. "
@@ -153,11 +153,60 @@ def _unchanged_since_loaded(names) -> None:
             )
 
 
+def _expanded(producers) -> list:
+    """``producers`` and, for a function made by a factory (``f.<locals>.g``),
+    the factory itself: its body decides what the inner function computes."""
+    import importlib
+
+    found = list(producers)
+    for p in producers:
+        if ".<locals>." in p.__qualname__:
+            outer = p.__qualname__.split(".<locals>.")[0]
+            found.append(
+                getattr(importlib.import_module(p.__module__), outer)
+            )
+    return found
+
+
+def _captured(producers) -> list[str]:
+    """The values ``producers`` carry with them: closure cells (the T and
+    alpha a loss factory captured) and default arguments, by value."""
+    values = []
+    for p in producers:
+        cells = [
+            c.cell_contents for c in (getattr(p, "__closure__", None) or ())
+        ]
+        for value in [*cells, *(getattr(p, "__defaults__", None) or ())]:
+            if isinstance(value, np.ndarray):
+                values.append(
+                    f"{value.dtype}{value.shape}{hashlib.sha256(value.tobytes()).hexdigest()}"
+                )
+            elif callable(value):
+                values.append(
+                    getattr(value, "__qualname__", type(value).__name__)
+                )
+            else:
+                values.append(re.sub(r" at 0x[0-9a-f]+", "", repr(value)))
+    return values
+
+
+def _version(name: str) -> str:
+    from importlib import metadata
+
+    # TensorFlow is packaged as tensorflow-cpu here, as tensorflow elsewhere: the same code
+    for candidate in (name, name.removesuffix("-cpu")):
+        try:
+            return metadata.version(candidate)
+        except metadata.PackageNotFoundError:
+            continue
+    return "absent"
+
+
 @functools.lru_cache(maxsize=None)
 def _code_key(producers: tuple, settings_json: str) -> str:
     """``code_key``, once per process for each (producers, settings)."""
     digest = hashlib.sha256()
-    found = closure(*producers)
+    found = closure(*_expanded(producers))
     _unchanged_since_loaded(found)
     # By bare name: moving a function to another module does not change what it computes.
     # A constant's repr may name a function by its address: keep the name only.
@@ -167,19 +216,22 @@ def _code_key(producers: tuple, settings_json: str) -> str:
     )
     for part in parts:
         digest.update(part.encode())
-    from importlib import metadata
-
+    digest.update(repr(sorted(_captured(producers))).encode())
+    # ast.dump's output differs between Python versions (3.12 adds fields): name the version
     digest.update(
-        repr([metadata.version(name) for name in TRAINING_STACK]).encode()
+        f"python {sys.version_info.major}.{sys.version_info.minor}".encode()
     )
+    digest.update(repr([_version(name) for name in TRAINING_STACK]).encode())
     digest.update(settings_json.encode())
     return digest.hexdigest()[:16]
 
 
 def code_key(*producers, settings: dict) -> str:
-    """A hash of the code ``producers`` run (``book.codekey.closure``), the
-    versions of ``TRAINING_STACK`` and ``settings``; refused if a source file
-    changed since the process loaded it (``snapshot_sources``)."""
+    """A hash of the code ``producers`` run (``book.codekey.closure``, with
+    the factories of functions they made and the values those captured), the
+    Python version, the versions of ``TRAINING_STACK`` and ``settings``;
+    refused if a source file changed since the process loaded it
+    (``snapshot_sources``)."""
     outside = [p for p in producers if not p.__module__.startswith("book")]
     if outside:
         # e.g. a module run as a script: its functions belong to "__main__",
@@ -254,9 +306,12 @@ def keep_aside(path: Path, reason: str) -> None:
     )
 
 
-def read_manifest(path: Path, key: str) -> dict | None:
+def read_manifest(
+    path: Path, key: str, content_hash: bool = True
+) -> dict | None:
     """The manifest of the record at ``path`` if the record is there, current
-    (same key) and intact (same sha256); None if it is absent or stale.
+    (same key) and intact (same sha256, or, with ``content_hash=False``, a
+    zip whose CRCs ``check`` verifies); None if it is absent or stale.
     Raises ``InvalidArtifact`` if it is damaged."""
     if not (
         _regular_or_absent(path) and _regular_or_absent(manifest_path(path))
@@ -269,12 +324,28 @@ def read_manifest(path: Path, key: str) -> dict | None:
     require(
         isinstance(manifest, dict), "a manifest that is not a JSON object"
     )
-    missing = {"key", "sha256", "seconds", "cpu"} - set(manifest)
+    missing = {"key", "sha256", "seconds", "cpu", "settings"} - set(manifest)
     require(not missing, f"manifest lacks {sorted(missing)}")
+    require(isinstance(manifest["key"], str), "a key that is not a string")
+    require(
+        isinstance(manifest["seconds"], (int, float))
+        and np.isfinite(manifest["seconds"])
+        and manifest["seconds"] >= 0,
+        f"training seconds {manifest['seconds']!r}",
+    )
+    require(isinstance(manifest["cpu"], str), "a CPU that is not a string")
+    require(
+        isinstance(manifest["settings"], dict),
+        "settings that are not an object",
+    )
     if manifest["key"] != key:
         return None
-    # None: a zip (.npz, .keras) whose members carry CRCs, checked as they are read.
-    if manifest["sha256"] is not None:
+    if content_hash:
+        require(
+            isinstance(manifest["sha256"], str)
+            and re.fullmatch(r"[0-9a-f]{64}", manifest["sha256"]),
+            f"a sha256 of {manifest['sha256']!r}",
+        )
         require(
             sha256(path) == manifest["sha256"],
             "contents differ from the sha256 in its manifest",
@@ -298,10 +369,49 @@ def write(
     return manifest
 
 
+def _damage(err: Exception) -> bool:
+    """Whether ``err`` says the file is damaged (keep it aside, produce it
+    again) rather than that it could not be read here (let it propagate:
+    an unreadable, valid record must not be thrown away)."""
+    import zipfile
+
+    if isinstance(err, OSError):
+        return (
+            err.errno is None
+        )  # a library's "not a valid file", not EACCES or EIO
+    return isinstance(
+        err,
+        (
+            InvalidArtifact,
+            zipfile.BadZipFile,
+            EOFError,
+            ValueError,
+            KeyError,
+            pd.errors.ParserError,
+        ),
+    )
+
+
+def _read(path: Path, key: str, check, content_hash: bool):
+    """(value, None) for a current, valid record; (None, None) if absent or
+    stale; (None, error) if damaged."""
+    try:
+        manifest = read_manifest(path, key, content_hash)
+        return (
+            (None, None)
+            if manifest is None
+            else (check(path, manifest), None)
+        )
+    except Exception as err:  # noqa: BLE001 -- sorted by _damage
+        if not _damage(err):
+            raise
+        return None, err
+
+
 def produce(
     path: Path,
     key: str,
-    compute: Callable[[], tuple[Callable[[Path], None], dict]],
+    compute: Callable[[], tuple[Callable[[Path], None], dict]] | None,
     check: Callable[[Path, dict], object],
     content_hash: bool = True,
 ):
@@ -312,11 +422,17 @@ def produce(
     wrong, and returns what the caller uses. The manifest written gets ``key``,
     the CPU and the date added. ``content_hash=False`` for a zip (a 2 GB
     ``.npz``): its members' CRCs, checked as ``check`` reads them, catch a
-    flipped bit without hashing the whole file on every load.
+    flipped bit without hashing the whole file on every load. With
+    ``compute=None`` nothing is written or moved: the checked value, or None
+    if the record is absent, stale or damaged. A valid record is read without
+    a lock (a read-only checkout can read it); only producing takes one.
     """
     from filelock import FileLock, Timeout
 
     path = Path(path)
+    value, damage = _read(path, key, check, content_hash)
+    if value is not None or compute is None:
+        return value
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(path) + ".lock")
     try:
@@ -327,16 +443,17 @@ def produce(
         )
         lock.acquire()
     try:
-        try:
-            manifest = read_manifest(path, key)
-            if manifest is not None:
-                return check(path, manifest)
-        except Exception as err:  # noqa: BLE001 -- whatever the damage, keep it and produce again
+        value, damage = _read(
+            path, key, check, content_hash
+        )  # the other process's, maybe
+        if value is not None:
+            return value
+        if damage is not None:
             keep_aside(
                 path,
-                f"{type(err).__name__}: {err}"
-                if not isinstance(err, InvalidArtifact)
-                else str(err),
+                str(damage)
+                if isinstance(damage, InvalidArtifact)
+                else f"{type(damage).__name__}: {damage}",
             )
         save, manifest = compute()
         manifest = write(

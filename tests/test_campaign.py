@@ -11,13 +11,17 @@ from book.profile import PROFILES
 def profile(tmp_path, monkeypatch):
     monkeypatch.setenv("BOOK_ARTIFACTS", str(tmp_path / "artifacts"))
     monkeypatch.setenv("BOOK_RESULTS", str(tmp_path / "results"))
-    campaign.stored_teacher.cache_clear()
+    campaign.forget_teacher()
     yield PROFILES["smoke"]
-    campaign.stored_teacher.cache_clear()
+    campaign.forget_teacher()
 
 
 def test_a_group_is_trained_once_and_a_damaged_record_again(profile, capsys):
     controls = campaign.experiment_named("controls")
+    with pytest.raises(RuntimeError, match="no current stored teacher"):
+        controls.group(profile, 0, key_only=True)  # asking for a key never trains
+    campaign.stored_teacher(profile)
+    assert not controls.finished(profile, 0)
     first = controls.group(profile, 0)
     path = controls.path(profile, 0)
     written = path.stat().st_mtime_ns
@@ -62,7 +66,7 @@ def test_committed_records_are_intact_and_current(monkeypatch):
     the teacher's recipe) fails this test instead of silently staling hours of runs."""
     monkeypatch.delenv("BOOK_RESULTS", raising=False)
     full = PROFILES["full"]
-    campaign.stored_teacher.cache_clear()
+    campaign.forget_teacher()
     try:
         checked = 0
         for job in campaign.JOBS:
@@ -72,7 +76,7 @@ def test_committed_records_are_intact_and_current(monkeypatch):
                     checked += 1
         assert checked or not campaign.runs_dir(full).exists()
     finally:
-        campaign.stored_teacher.cache_clear()
+        campaign.forget_teacher()
 
 
 def test_the_step_bound_counts_two_products_and_nine_passes():
@@ -111,7 +115,7 @@ def test_a_teacher_record_with_untrained_weights_is_caught_by_its_accuracy(profi
     staged.replace(path)
     manifest_file = campaign.records.manifest_path(path)
     manifest_file.write_text(json.dumps(json.loads(manifest_file.read_text()) | {"sha256": campaign.records.sha256(path)}))
-    campaign.stored_teacher.cache_clear()
+    campaign.forget_teacher()
     retrained, _ = campaign.stored_teacher(profile)
     assert all((a == b).all() for a, b in zip(retrained.get_weights(), model.get_weights()))
     assert "its history says" in capsys.readouterr().err

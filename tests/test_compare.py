@@ -61,7 +61,7 @@ def test_campaign_records_are_judged_against_the_range_of_their_cell(tmp_path, c
         path.parent.mkdir(parents=True, exist_ok=True)
         rows = pd.DataFrame(dict(method=["mse", "kd"], k=[6, 6], seed=seed, correct=[0, 0],
                                  test_accuracy=accuracy, dead_units=0))
-        records.write(path, lambda tmp: rows.to_csv(tmp, index=False), dict(key="k", seconds=1, cpu="x"))
+        records.write(path, lambda tmp: rows.to_csv(tmp, index=False), dict(key="k", seconds=1, cpu="x", settings={}))
 
     published, rerun = tmp_path / "published", tmp_path / "rerun"
     for seed, accuracy in enumerate(np.linspace(0.96, 0.97, 10)):

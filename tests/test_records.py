@@ -23,7 +23,7 @@ def produce(path, key="k1", log=None, value=1, delay=0.0):
             log.append(key)
         time.sleep(delay)
         rows = pd.DataFrame(dict(method=["mse", "kd"], k=[2, 6], correct=[value, 9], test_accuracy=[value / 10, 0.9]))
-        return (lambda tmp: rows.to_csv(tmp, index=False)), dict(seconds=1.0)
+        return (lambda tmp: rows.to_csv(tmp, index=False)), dict(seconds=1.0, settings={})
 
     def check(path, manifest):
         rows = records.read_table(path, DTYPES)
@@ -183,3 +183,12 @@ def test_a_key_is_refused_when_its_source_changed_since_the_process_loaded_it(mo
     monkeypatch.setitem(records._LOADED, heads.__file__, "the text this process loaded")
     with pytest.raises(RuntimeError, match="changed on disk since this process loaded it"):
         records.code_key(heads.fit_group, settings={"test": "a changed source"})
+
+
+def test_a_key_follows_what_a_factory_made_function_captured_and_its_factory():
+    from book.distill import kd_loss, kd_method
+
+    plain, tempered = kd_method(4, 0.0).loss, kd_method(4, 0.1).loss
+    assert records.code_key(plain, settings={}) != records.code_key(tempered, settings={})
+    assert kd_loss in records._expanded([plain])  # the factory's body is part of the key
+    assert records.code_key(plain, settings={}) == records.code_key(kd_method(4, 0.0).loss, settings={})
