@@ -356,17 +356,12 @@ class Experiment:
             self.path(profile, seed),
             bar,
             key_only,
+            read_only,
         )
 
-    def finished(self, profile: Profile, seed: int) -> bool:
-        try:
-            key = self.group(profile, seed, key_only=True)
-            return (
-                records.read_manifest(self.path(profile, seed), key)
-                is not None
-            )
-        except records.InvalidArtifact:
-            return False
+    def finished(self, profile: Profile, unit) -> bool:
+        """Whether the unit's record is there, current and valid (never trains)."""
+        return self.group(profile, unit, read_only=True) is not None
 
 
 EXPERIMENTS = (

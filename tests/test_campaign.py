@@ -21,7 +21,9 @@ def test_a_group_is_trained_once_and_a_damaged_record_again(profile, capsys):
     with pytest.raises(RuntimeError, match="no current stored teacher"):
         controls.group(profile, 0, key_only=True)  # asking for a key never trains
     campaign.stored_teacher(profile)
-    assert not controls.finished(profile, 0)
+    assert not controls.finished(profile, 0)  # reads only: nothing is trained or written
+    assert not controls.path(profile, 0).exists()
+    assert campaign.table(profile, "controls", train=False).empty
     first = controls.group(profile, 0)
     path = controls.path(profile, 0)
     written = path.stat().st_mtime_ns
