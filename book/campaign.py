@@ -403,6 +403,20 @@ DTYPES = dict(
 )
 
 
+def require_counts(rows: pd.DataFrame, n: int, columns) -> None:
+    """A record's counts of test images (those of ``columns`` it has) lie in
+    0..n, and its accuracy is its count of correct images over n."""
+    for column in columns:
+        require(
+            column not in rows or rows[column].between(0, n).all(),
+            f"a count of test images ({column}) outside 0-{n}",
+        )
+    require(
+        np.allclose(rows.test_accuracy, rows.correct / n, rtol=0, atol=1e-9),
+        "an accuracy that is not its count of correct images over the test images",
+    )
+
+
 def head_group(
     profile: Profile,
     name: str,
@@ -502,17 +516,7 @@ def head_group(
             "heads other than the experiment's",
         )
         require((rows.seed == seed).all(), f"a seed other than {seed}")
-        for column in ("correct", "correct_inference"):
-            require(
-                column not in rows or rows[column].between(0, n).all(),
-                f"a count of correct images ({column}) outside 0-{n}",
-            )
-        require(
-            np.allclose(
-                rows.test_accuracy, rows.correct / n, rtol=0, atol=1e-9
-            ),
-            "an accuracy that is not its count of correct images over the test images",
-        )
+        require_counts(rows, n, ["correct", "correct_inference"])
         require(
             ((rows.dead_units >= 0) & (rows.dead_units <= rows.k)).all(),
             "a dead-unit count outside 0-k",
@@ -668,16 +672,7 @@ class CnnStudents:
                 (rows.params == cnn_params(width)).all(),
                 f"a parameter count other than width {width}'s {cnn_params(width):,}",
             )
-            require(
-                rows.correct.between(0, n).all(),
-                f"a count of correct images outside 0-{n}",
-            )
-            require(
-                np.allclose(
-                    rows.test_accuracy, rows.correct / n, rtol=0, atol=1e-9
-                ),
-                "an accuracy that is not its count of correct images over the test images",
-            )
+            require_counts(rows, n, ["correct"])
             return rows.assign(
                 seconds=manifest["seconds"], cpu=manifest["cpu"]
             )
@@ -876,17 +871,7 @@ class OtherTeachers:
                 ((rows.dead_units >= 0) & (rows.dead_units <= rows.k)).all(),
                 "a dead-unit count outside 0-k",
             )
-            for column in ("correct", "teacher_correct"):
-                require(
-                    rows[column].between(0, n).all(),
-                    f"a count ({column}) outside 0-{n}",
-                )
-            require(
-                np.allclose(
-                    rows.test_accuracy, rows.correct / n, rtol=0, atol=1e-9
-                ),
-                "an accuracy that is not its count of correct images over the test images",
-            )
+            require_counts(rows, n, ["correct", "teacher_correct"])
             recorded = manifest["teacher_history"]["val_accuracy"][-1]
             require(
                 abs(rows.teacher_correct.iloc[0] / n - recorded) <= 5 / n,
