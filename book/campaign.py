@@ -314,6 +314,13 @@ def sweep_methods(profile: Profile) -> list[Method]:
     ]
 
 
+def kd_setting(profile: Profile) -> KdSetting:
+    """The KD grid's choice (``sweep_methods``) as a (T, alpha) setting."""
+    name = sweep_methods(profile)[2].name  # "kd-T<t>-a<alpha>"
+    temperature, alpha = (float(x[1:]) for x in name.split("-")[1:])
+    return KdSetting(temperature, alpha)
+
+
 def grid_methods(profile: Profile) -> list[Method]:
     return [kd_method(t, a) for t in TEMPERATURES for a in ALPHAS]
 
@@ -331,8 +338,7 @@ class Experiment:
     def heads(self, profile: Profile) -> list[Head]:
         return [Head(m, k) for m in self.methods(profile) for k in self.sizes]
 
-    @property
-    def units(self):
+    def units(self, profile: Profile) -> list:
         return list(self.seeds)
 
     def epochs(self, profile: Profile) -> int:
@@ -536,7 +542,9 @@ def table(profile: Profile, name: str, train: bool = True) -> pd.DataFrame:
     """Every group of job ``name``; with ``train=False`` only the finished
     ones (an empty table if none is)."""
     job = next(j for j in JOBS if j.name == name)
-    tables = [job.group(profile, u, read_only=not train) for u in job.units]
+    tables = [
+        job.group(profile, u, read_only=not train) for u in job.units(profile)
+    ]
     tables = [t for t in tables if t is not None]
     if not tables:
         return pd.DataFrame(columns=[*DTYPES, "seconds", "cpu"])
@@ -573,8 +581,7 @@ class CnnStudents:
 
     name: str = "cnn_students"
 
-    @property
-    def units(self):
+    def units(self, profile: Profile) -> list:
         return [
             (w, s)
             for w in CNN_WIDTHS
@@ -599,8 +606,7 @@ class CnnStudents:
         read_only=False,
     ):
         width, seed = unit
-        kd_choice = sweep_methods(profile)[2].name
-        temperature, alpha = (float(x[1:]) for x in kd_choice.split("-")[1:])
+        temperature, alpha = dataclasses.astuple(kd_setting(profile))
         settings = dict(
             experiment=self.name,
             width=width,
@@ -699,12 +705,15 @@ class SoloHeads:
     tip a head into another outcome?)."""
 
     name: str = "solo"
-    units: tuple = tuple(
+    heads: tuple = tuple(
         (method, k, seed)
         for method, sizes in (("mse", (2, 6)), ("hard", (6,)), ("kd", (6,)))
         for k in sizes
         for seed in range(3)
     )
+
+    def units(self, profile: Profile) -> list:
+        return list(self.heads)
 
     def epochs(self, profile: Profile) -> int:
         return profile.student_epochs
@@ -751,8 +760,10 @@ class OtherTeachers:
     the three methods' k = 6 heads (student seeds 0-2) on each one's transfer set."""
 
     name: str = "teacher_seeds"
-    units: tuple = TEACHER_SEEDS
     student_seeds: tuple = (0, 1, 2)
+
+    def units(self, profile: Profile) -> list:
+        return list(TEACHER_SEEDS)
 
     def epochs(self, profile: Profile) -> int:
         return (
@@ -888,6 +899,12 @@ class OtherTeachers:
         )
 
 
+# Chapter 8's units use this module's teacher and transfer sets (a late import:
+# book.deployables imports them from here).
+from book.deployables import Deployables
+
+records.snapshot_sources()
+
 # In order of need: what the most conclusions rest on first.
 JOBS = (
     experiment_named("kd_grid"),
@@ -896,6 +913,7 @@ JOBS = (
     experiment_named("controls"),
     experiment_named("original_way"),
     CnnStudents(),
+    Deployables(),
     experiment_named("sweep_large"),
     OtherTeachers(),
 )
@@ -911,7 +929,7 @@ def run(
     for job in JOBS:
         if only and job.name != only:
             continue
-        for unit in job.units:
+        for unit in job.units(profile):
             if (
                 minutes is not None
                 and time.monotonic() - start > 60 * minutes
@@ -974,7 +992,7 @@ def training_time(
     n_train = len(load_mnist(profile).y_train)
     rows = []
     for job in JOBS:
-        for unit in job.units:
+        for unit in job.units(profile):
             if not job.finished(profile, unit):
                 continue
             manifest = json.loads(

@@ -72,7 +72,7 @@ def test_committed_records_are_intact_and_current(monkeypatch):
     try:
         checked = 0
         for job in campaign.JOBS:
-            for unit in job.units:
+            for unit in job.units(full):
                 if job.path(full, unit).exists():
                     assert job.finished(full, unit), f"{job.path(full, unit)} is stale or damaged"
                     checked += 1
@@ -121,3 +121,36 @@ def test_a_teacher_record_with_untrained_weights_is_caught_by_its_accuracy(profi
     retrained, _ = campaign.stored_teacher(profile)
     assert all((a == b).all() for a, b in zip(retrained.get_weights(), model.get_weights()))
     assert "its history says" in capsys.readouterr().err
+
+
+def test_a_deployables_record_with_a_wrong_value_is_measured_again(profile, monkeypatch, capsys):
+    """Chapter 8's records: a value changed consistently (the zip's CRCs are
+    fine) is caught by the checks and the unit measured again, identically."""
+    import io
+    import json
+
+    import numpy as np
+
+    from book import deployables
+    from book.cnn import KdSetting
+
+    monkeypatch.setattr(campaign, "kd_setting", lambda profile: KdSetting(4.0, 0.0))
+    campaign.stored_teacher(profile)
+    job = deployables.Deployables()
+    assert not job.finished(profile, "teacher")
+    first = job.group(profile, "teacher")
+    assert list(first.name) == ["teacher-float32", "teacher-int8"]
+    assert job.finished(profile, "teacher")
+    path = job.path(profile, "teacher")
+    with np.load(path) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    rows = json.loads(str(arrays["rows"]))
+    assert not [n for n in arrays if n.startswith("tflite_")]  # teacher-sized files are not kept
+    rows[0]["test_accuracy"] = 1.195  # a flipped digit, in a valid zip
+    arrays["rows"] = np.array(json.dumps(rows))
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    path.write_bytes(buffer.getvalue())
+    again = job.group(profile, "teacher")
+    assert again.drop(columns="seconds").equals(first.drop(columns="seconds"))
+    assert "test_accuracy 1.195" in capsys.readouterr().err

@@ -1,0 +1,433 @@
+"""Chapter 8's files as records: every model it measures, trained and measured
+once, in units that resume across sessions and machines.
+
+A unit trains one model (or none, for the teacher's own files), converts it and
+its variants to LiteRT files, and measures each file (``measure_file``). Its
+record, ``results/runs/deployables/<unit>.npz``, holds the measurements as
+rows and the files themselves where they are small (``KEEP_BYTES``): the
+students' and heads' files, which the chapter publishes and times. The
+teacher-sized files (1.2-4.8 MB each) are not kept; the chapter rebuilds the
+teacher's from the stored teacher and checks them against their rows.
+
+Units, built on the campaign's stored teacher, its transfer set and its KD
+choice (``book.campaign``):
+
+* ``teacher``: the teacher as a float32 and a full-integer int8 file;
+* ``teacher-pruned<s>-seed<n>``: its dense layer pruned to sparsity ``s``
+  while fine-tuned (``s = 0``: the fine-tuning alone, the control), as int8
+  files with and without shared weights;
+* ``cnn-w<w>-<recipe>-seed<n>``: a compact student (``deploy.RECIPES``), then
+  the same student pruned while it goes on learning, and its control tuned as
+  long with nothing pruned; each as int8 files with and without shared weights;
+* ``head-k<k>-seed<n>``: the KD head of that (seed, k) (``book.heads``: the
+  draws of the campaign's grid heads), trained without the held-out tail, on
+  the teacher's conv layers, as an int8 file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from book import records
+from book.cache import require
+from book.deploy import (
+    CLUSTERS,
+    PLANS,
+    activation_bytes,
+    litert_file,
+    litert_scores,
+    lzma_bytes,
+    on_images,
+    prune_head,
+    prune_student,
+    quiet,
+    shared,
+    teacher_head,
+    train_compact_student,
+)
+from book.distill import kd_method
+from book.heads import Head, fit_group
+from book.models import student_head
+from book.profile import Profile
+from book.temperature import holdout_cut, holdout_split
+
+KEEP_BYTES = (
+    200_000  # files at most this large are kept in their unit's record
+)
+CALIBRATION_IMAGES = 500  # from the training set (its held-out tail excluded)
+
+ROW_TYPES = dict(
+    name=str,
+    family=str,
+    variant=str,
+    size=(int, float),
+    seed=int,
+    params=int,
+    nonzero=int,
+    kernel_nonzero_share=float,
+    bytes=int,
+    lzma_bytes=int,
+    holdout_accuracy=float,
+    test_accuracy=float,
+    keras_test_accuracy=float,
+    disagreements=int,
+    activation_bytes=int,
+    test_correct=str,
+)
+
+
+def measure_file(model, data, quantize: bool, name: str, **labels):
+    """``model`` as a LiteRT file (int8 if ``quantize``), scored by loading the
+    file in the interpreter: ``(row, file bytes)``. ``keras_test_accuracy`` is
+    the Keras model's own; ``disagreements`` counts the test images on which
+    the two predict different digits."""
+    cut = holdout_cut(len(data.y_train))
+    calibration = data.x_train[: cut : max(1, cut // CALIBRATION_IMAGES)]
+    with quiet():
+        blob = litert_file(model, calibration if quantize else None)
+        keras_predictions = model.predict(
+            data.x_test, batch_size=1000, verbose=0
+        ).argmax(1)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{name}.tflite"
+        path.write_bytes(blob)
+        test = litert_scores(path, data.x_test).argmax(1)
+        holdout = litert_scores(path, data.x_train[cut:]).argmax(1)
+    kernels = [w.numpy() for w in model.weights if len(w.shape) > 1]
+    row = dict(
+        labels,
+        name=name,
+        params=int(model.count_params()),
+        nonzero=int(sum(np.count_nonzero(w.numpy()) for w in model.weights)),
+        kernel_nonzero_share=float(
+            sum(np.count_nonzero(k) for k in kernels)
+            / sum(k.size for k in kernels)
+        ),
+        bytes=len(blob),
+        lzma_bytes=lzma_bytes(blob),
+        holdout_accuracy=float((holdout == data.y_train[cut:]).mean()),
+        test_accuracy=float((test == data.y_test).mean()),
+        keras_test_accuracy=float((keras_predictions == data.y_test).mean()),
+        disagreements=int((test != keras_predictions).sum()),
+        activation_bytes=activation_bytes(model, 1 if quantize else 4),
+        test_correct="".join("1" if c else "0" for c in test == data.y_test),
+    )
+    return row, blob
+
+
+def int8_and_shared(model, data, name: str, prefix: str, **labels):
+    """``model`` as an int8 file and, with ``CLUSTERS`` shared values per
+    kernel, as another: variants ``<prefix>int8`` and ``<prefix>16 shared
+    values, int8``."""
+    return [
+        measure_file(model, data, True, f"{name}-int8",
+                     variant=f"{prefix}int8", **labels),
+        measure_file(shared(model), data, True, f"{name}-shared-int8",
+                     variant=f"{prefix}{CLUSTERS} shared values, int8",
+                     **labels),
+    ]  # fmt: skip
+
+
+# --- the units ---------------------------------------------------------------
+
+
+def unit_names(profile: Profile) -> list[str]:
+    plan = PLANS[profile.name]
+    seeds = profile.sweep_seeds
+    return [
+        "teacher",
+        *(
+            f"teacher-pruned{s:g}-seed{n}"
+            for s in (0.0, *plan.sparsities)
+            for n in seeds
+        ),
+        *(f"cnn-w{w}-{r}-seed{n}" for w, r in plan.students for n in seeds),
+        *(f"head-k{k}-seed{n}" for k in plan.head_sizes for n in seeds),
+    ]
+
+
+def _teacher_files(profile, data, name: str):
+    teacher, _ = campaign.stored_teacher(profile)
+    model = on_images(teacher, teacher_head(teacher), "teacher")
+    return [
+        measure_file(model, data, kind == "int8", f"teacher-{kind}",
+                     family="teacher", variant=kind, size=0, seed=0)
+        for kind in ("float32", "int8")
+    ]  # fmt: skip
+
+
+def _pruned_teacher(profile, data, sparsity: float, seed: int, name: str):
+    teacher, _ = campaign.stored_teacher(profile)
+    head = prune_head(
+        teacher,
+        campaign.transfer(profile),
+        sparsity,
+        seed,
+        PLANS[profile.name].prune_epochs,
+    )
+    return [
+        *int8_and_shared(on_images(teacher, head, name), data, name,
+                         "pruned, ", family="pruned teacher", size=sparsity,
+                         seed=seed),
+    ]  # fmt: skip
+
+
+def _student(profile, data, width: int, recipe: str, seed: int, name: str):
+    plan, kd = PLANS[profile.name], campaign.kd_setting(profile)
+    logits = campaign.transfer(profile).train_logits
+    student = train_compact_student(
+        width, recipe, seed, data, logits, kd, plan.student_epochs
+    )
+    out = int8_and_shared(student, data, name, "",
+                          family=f"CNN student, {recipe}", size=width,
+                          seed=seed)  # fmt: skip
+    for sparsity in (plan.student_sparsity, 0.0):
+        tag = "pruned" if sparsity else "tuned"
+        pruned = prune_student(
+            student, sparsity, data, logits, kd, plan.prune_epochs, seed
+        )
+        out += int8_and_shared(pruned, data, f"{name}-{tag}",
+                               f"pruned {sparsity:.0%}, ",
+                               family=f"CNN student, {recipe}, {tag}",
+                               size=width, seed=seed)  # fmt: skip
+    return out
+
+
+def _head(profile, data, k: int, seed: int, name: str):
+    teacher, _ = campaign.stored_teacher(profile)
+    kd = campaign.kd_setting(profile)
+    run = fit_group(
+        [Head(kd_method(kd.temperature, kd.alpha), k)],
+        holdout_split(campaign.transfer(profile)),
+        seed,
+        profile.student_epochs,
+    )
+    head = student_head(k)
+    head.set_weights(list(run.weights[0]))
+    return [
+        measure_file(on_images(teacher, head, name), data, True,
+                     f"{name}-int8", family="head on the teacher's convs",
+                     variant="int8", size=k, seed=seed)
+    ]  # fmt: skip
+
+
+def _parse(unit: str):
+    """(producer, its arguments) for a unit's name."""
+    if unit == "teacher":
+        return _teacher_files, ()
+    if unit.startswith("teacher-pruned"):
+        sparsity, seed = unit.removeprefix("teacher-pruned").split("-seed")
+        return _pruned_teacher, (float(sparsity), int(seed))
+    if unit.startswith("cnn-w"):
+        width, recipe, seed = unit.removeprefix("cnn-w").split("-")
+        return _student, (int(width), recipe, int(seed.removeprefix("seed")))
+    if unit.startswith("head-k"):
+        k, seed = unit.removeprefix("head-k").split("-seed")
+        return _head, (int(k), int(seed))
+    raise ValueError(f"unit {unit!r}: not one of chapter 8's")
+
+
+def expected_names(unit: str) -> list[str]:
+    """The files a unit measures, in order."""
+    producer, _ = _parse(unit)
+    if producer is _teacher_files:
+        return ["teacher-float32", "teacher-int8"]
+    if producer is _head:
+        return [f"{unit}-int8"]
+    stems = [unit] + (
+        [f"{unit}-pruned", f"{unit}-tuned"] if producer is _student else []
+    )
+    return [f"{s}{v}" for s in stems for v in ("-int8", "-shared-int8")]
+
+
+@dataclasses.dataclass(frozen=True)
+class Deployables:
+    """The campaign's job for chapter 8: one record per unit (see the module)."""
+
+    name: str = "deployables"
+
+    def units(self, profile: Profile) -> list[str]:
+        return unit_names(profile)
+
+    def epochs(self, profile: Profile) -> int:
+        return 1
+
+    def path(self, profile: Profile, unit: str) -> Path:
+        return campaign.runs_dir(profile) / self.name / f"{unit}.npz"
+
+    def finished(self, profile: Profile, unit) -> bool:
+        return self.group(profile, unit, read_only=True) is not None
+
+    def group(self, profile, unit, bar=None, key_only=False, read_only=False):
+        producer, args = _parse(unit)
+        kd = campaign.kd_setting(profile)
+        settings = dict(
+            experiment=self.name,
+            unit=unit,
+            plan=dataclasses.asdict(PLANS[profile.name]),
+            kd=[kd.temperature, kd.alpha],
+            teacher=campaign.teacher_sha(profile),
+            profile=profile.name,
+            keep_bytes=KEEP_BYTES,
+        )
+        key = records.code_key(
+            producer,
+            campaign.read_transfer,
+            campaign.load_mnist,
+            settings=settings,
+        )
+        if key_only:
+            return key
+        data = campaign.load_mnist(profile)
+        names = expected_names(unit)
+
+        def compute():
+            start = time.perf_counter()
+            measured = producer(profile, data, *args, unit)
+            seconds = time.perf_counter() - start
+            rows = [row for row, _ in measured]
+            kept = {
+                row["name"]: blob
+                for row, blob in measured
+                if len(blob) <= KEEP_BYTES
+            }
+
+            def save(tmp):
+                with open(tmp, "wb") as file:
+                    np.savez(
+                        file,
+                        rows=np.array(json.dumps(rows)),
+                        **{
+                            f"tflite_{n}": np.frombuffer(b, np.uint8)
+                            for n, b in kept.items()
+                        },
+                    )
+                if bar is not None:
+                    bar.update(1)
+
+            return save, dict(
+                settings=settings,
+                seconds=seconds,
+                test_images=len(data.y_test),
+            )
+
+        def check(path, manifest):
+            return _check_record(path, manifest, names)
+
+        value = records.produce(
+            self.path(profile, unit),
+            key,
+            None if read_only else compute,
+            check,
+            content_hash=False,  # a zip: its members' CRCs catch a flipped bit
+        )
+        if value is None:
+            return None
+        rows, _ = value
+        return rows
+
+
+def _check_record(path: Path, manifest: dict, names: list[str]):
+    """(rows, kept files) of a unit's record, every value checked."""
+    n = manifest["test_images"]
+    with np.load(path, allow_pickle=False) as npz:
+        require("rows" in npz.files, "no rows")
+        rows = json.loads(str(npz["rows"]))
+        files = {
+            key.removeprefix("tflite_"): npz[key].tobytes()
+            for key in npz.files
+            if key.startswith("tflite_")
+        }
+    require(
+        [r.get("name") for r in rows] == names,
+        f"files {[r.get('name') for r in rows]}, expected {names}",
+    )
+    for row in rows:
+        where = f"row {row['name']}"
+        require(
+            set(row) == set(ROW_TYPES),
+            f"{where}: fields {sorted(row)}, expected {sorted(ROW_TYPES)}",
+        )
+        for field, kind in ROW_TYPES.items():
+            value = row[field]
+            require(
+                isinstance(value, kind) and not isinstance(value, bool),
+                f"{where}: {field} {value!r} is not {kind}",
+            )
+            if isinstance(value, float):
+                require(math.isfinite(value), f"{where}: {field} {value}")
+        for field in ("holdout_accuracy", "test_accuracy", "keras_test_accuracy",
+                      "kernel_nonzero_share"):  # fmt: skip
+            require(0 <= row[field] <= 1, f"{where}: {field} {row[field]}")
+        correct = row["test_correct"]
+        require(
+            len(correct) == n and set(correct) <= {"0", "1"},
+            f"{where}: test_correct is not one 0/1 per test image ({n})",
+        )
+        require(
+            correct.count("1") == round(row["test_accuracy"] * n),
+            f"{where}: test_accuracy does not match its per-image record",
+        )
+        require(0 <= row["disagreements"] <= n, f"{where}: disagreements")
+        require(
+            0 < row["nonzero"] <= row["params"], f"{where}: non-zero weights"
+        )
+        require(0 < row["lzma_bytes"] and 0 < row["bytes"], f"{where}: bytes")
+        if row["bytes"] <= KEEP_BYTES:
+            blob = files.get(row["name"])
+            require(blob is not None, f"{where}: its file is not kept")
+            require(
+                len(blob) == row["bytes"],
+                f"{where}: its file has {len(blob)} bytes, the row says {row['bytes']}",
+            )
+    require(
+        set(files) <= set(names), f"files {sorted(set(files) - set(names))}"
+    )
+    frame = pd.DataFrame(rows).assign(
+        seconds=manifest["seconds"], cpu=manifest["cpu"]
+    )
+    return frame, files
+
+
+def table(profile: Profile) -> pd.DataFrame:
+    """Every measured file of the finished units, one row each."""
+    job = Deployables()
+    tables = [
+        job.group(profile, u, read_only=True) for u in unit_names(profile)
+    ]
+    tables = [t for t in tables if t is not None]
+    require(
+        tables,
+        f"no finished unit of chapter 8 in {campaign.runs_dir(profile)}",
+    )
+    return pd.concat(tables, ignore_index=True)
+
+
+def kept_file(profile: Profile, name: str) -> bytes:
+    """The bytes of a kept file, from its unit's record (checked)."""
+    unit = next(
+        (u for u in unit_names(profile) if name in expected_names(u)), None
+    )
+    require(unit is not None, f"no unit of chapter 8 measures {name!r}")
+    job = Deployables()
+    path = job.path(profile, unit)
+    manifest = records.read_manifest(
+        path, job.group(profile, unit, key_only=True), False
+    )
+    require(manifest is not None, f"{path} is missing or stale")
+    _, files = _check_record(path, manifest, expected_names(unit))
+    require(name in files, f"{name} is over {KEEP_BYTES:,} bytes: not kept")
+    return files[name]
+
+
+# Last, because book.campaign imports this module for its JOBS: by now
+# Deployables exists for it, whichever of the two modules was imported first.
+from book import campaign  # noqa: E402
