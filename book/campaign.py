@@ -30,16 +30,26 @@ from tqdm import tqdm
 
 from book import records
 from book.cache import artifacts_dir, require
+from book.cnn import (
+    BIAS_OFFSETS,
+    CNN_BATCH,
+    OMITTED_DIGIT,
+    KdSetting,
+    bias_sweep,
+    cnn_student,
+    distiller,
+    train_student,
+)
+from book.cnn import METHODS as CNN_METHODS
 from book.data import NUM_CLASSES, data_fingerprint, load_mnist
 from book.distill import (
     METHODS,
     ORIGINAL_MSE,
     STUDENT_BATCH,
     Method,
+    fit_head,
     kd_method,
 )
-from book.cnn import METHODS as CNN_METHODS
-from book.cnn import KdSetting, train_student
 from book.heads import Head, fit_group, predict
 from book.models import FEATURES, TEACHER_PARAMS, teacher_model
 from book.profile import (
@@ -899,6 +909,301 @@ class OtherTeachers:
         )
 
 
+# --- single runs that chapters 1, 3 and 7 show -------------------------------------------
+
+CHAPTER3_K = 6  # chapter 3's head: the original's k
+
+
+@dataclasses.dataclass(frozen=True)
+class Runs:
+    """A job of single runs: unit ``u`` of ``unit_list(profile)`` trains with
+    ``train(profile, u) -> rows`` (a DataFrame of ``dtypes``), recorded as a
+    CSV; ``valid(rows, u, test_images)`` raises ``InvalidArtifact`` (through
+    ``require``) on a wrong value. The key covers ``train``'s code, the whole
+    profile, the stored teacher (if ``uses_teacher``) and the KD choice (if
+    ``uses_kd``)."""
+
+    name: str
+    unit_list: Callable[[Profile], list]
+    train: Callable[[Profile, object], pd.DataFrame]
+    dtypes: dict
+    valid: Callable[[pd.DataFrame, object, int], None]
+    uses_teacher: bool = True
+    uses_kd: bool = False
+
+    def units(self, profile: Profile) -> list:
+        return list(self.unit_list(profile))
+
+    def epochs(self, profile: Profile) -> int:
+        return 1
+
+    def path(self, profile: Profile, unit) -> Path:
+        stem = "-".join(map(str, unit)) if isinstance(unit, tuple) else unit
+        return runs_dir(profile) / self.name / f"{stem}.csv"
+
+    finished = Experiment.finished
+
+    def group(self, profile, unit, bar=None, key_only=False, read_only=False):
+        settings = dict(
+            experiment=self.name,
+            unit=list(unit) if isinstance(unit, tuple) else unit,
+            profile=dataclasses.asdict(profile),
+            teacher=teacher_sha(profile) if self.uses_teacher else None,
+            kd=dataclasses.astuple(kd_setting(profile))
+            if self.uses_kd
+            else None,
+        )
+        key = records.code_key(
+            self.train, read_transfer, load_mnist, settings=settings
+        )
+        if key_only:
+            return key
+        n = len(load_mnist(profile).y_test)
+
+        def compute():
+            start = time.perf_counter()
+            rows = self.train(profile, unit)[list(self.dtypes)]
+            seconds = time.perf_counter() - start
+            if bar is not None:
+                bar.update(1)
+            manifest = dict(settings=settings, seconds=seconds, test_images=n)
+            return (lambda tmp: rows.to_csv(tmp, index=False)), manifest
+
+        def check(path, manifest):
+            rows = records.read_table(path, self.dtypes)
+            self.valid(rows, unit, manifest["test_images"])
+            return rows.assign(
+                seconds=manifest["seconds"], cpu=manifest["cpu"]
+            )
+
+        return records.produce(
+            self.path(profile, unit),
+            key,
+            None if read_only else compute,
+            check,
+        )
+
+
+def _accuracies_in_range(rows: pd.DataFrame) -> None:
+    for column in rows.columns:
+        if "accuracy" in column:
+            require(rows[column].between(0, 1).all(), f"{column} outside 0-1")
+        if "loss" in column:
+            require(np.isfinite(rows[column]).all(), f"{column} not finite")
+
+
+LEARNING_RATES = (0.001, 1.0)  # Keras' Adadelta default, and Keras 1's
+
+
+def train_lr_demo(profile: Profile, learning_rate: float) -> pd.DataFrame:
+    """Chapter 1: the teacher's first epoch with one Adadelta learning rate."""
+    _, history = train_teacher(
+        load_mnist(profile), epochs=1, learning_rate=learning_rate, verbose=0
+    )
+    return pd.DataFrame(history).assign(
+        learning_rate=learning_rate, epoch=lambda t: range(1, len(t) + 1)
+    )
+
+
+def valid_lr_demo(rows: pd.DataFrame, unit, n: int) -> None:
+    require(len(rows) == 1, f"{len(rows)} epochs, expected 1")
+    require((rows.learning_rate == unit).all(), "another learning rate")
+    _accuracies_in_range(rows)
+
+
+def train_keras_head(profile: Profile, method: str) -> pd.DataFrame:
+    """Chapter 3: one head of ``CHAPTER3_K`` units trained with Keras' ``fit``
+    (seed 0 seeds Keras' generator; see ``book.distill.fit_head``)."""
+    data = transfer(profile)
+    run = fit_head(
+        CHAPTER3_K, METHODS[method], data, 0, profile.student_epochs
+    )
+    predicted = run.model.predict(
+        data.test_features, batch_size=4096, verbose=0
+    ).argmax(1)
+    return pd.DataFrame(run.history).assign(
+        method=method,
+        k=CHAPTER3_K,
+        epoch=lambda t: range(1, len(t) + 1),
+        # test images right after the last epoch (the same on every row)
+        correct=int((predicted == data.test_labels).sum()),
+    )
+
+
+def valid_keras_head(rows: pd.DataFrame, unit, n: int) -> None:
+    require((rows.method == unit).all(), f"a method other than {unit}")
+    require(list(rows.epoch) == list(range(1, len(rows) + 1)), "epochs")
+    require(rows.correct.nunique() == 1, "more than one final count")
+    require_counts(
+        rows.assign(test_accuracy=rows.correct / n), n, ["correct"]
+    )
+    _accuracies_in_range(rows)
+
+
+def cnn_widest(profile: Profile) -> int:
+    return max(profile.cnn_widths)
+
+
+def train_omitted_digit(profile: Profile, seed: int) -> pd.DataFrame:
+    """Chapter 7: the paper's omitted-digit experiment, one seed, both
+    methods (the same initial weights). Students of the widest width train on
+    the training set minus its held-out tail and minus every
+    ``OMITTED_DIGIT``; each bias raise of the digit is scored on the held-out
+    tail (all ten digits; the chapter chooses there) and on the test set."""
+    mnist, width = load_mnist(profile), cnn_widest(profile)
+    logits = transfer(profile).train_logits
+    cut = holdout_cut(len(mnist.y_train))
+    keep = mnist.y_train[:cut] != OMITTED_DIGIT
+    tables = []
+    for method in CNN_METHODS:
+        model = train_student(
+            width,
+            method,
+            seed,
+            mnist.x_train[:cut][keep],
+            mnist.y_train[:cut][keep],
+            logits[:cut][keep],
+            profile.cnn_epochs,
+            kd_setting(profile),
+        )
+        scores = {
+            split: bias_sweep(
+                model.predict(x, batch_size=1024, verbose=0), y, OMITTED_DIGIT
+            )
+            for split, x, y in (
+                ("heldout", mnist.x_train[cut:], mnist.y_train[cut:]),
+                ("test", mnist.x_test, mnist.y_test),
+            )
+        }
+        tables.append(
+            pd.DataFrame(
+                dict(
+                    method=method,
+                    seed=seed,
+                    width=width,
+                    train_images=int(keep.sum()),
+                    bias_raise=scores["test"].bias_raise,
+                    heldout_accuracy=scores["heldout"].accuracy,
+                    test_errors=scores["test"].errors,
+                    test_digit_errors=scores["test"].digit_errors,
+                )
+            )
+        )
+    return pd.concat(tables, ignore_index=True)
+
+
+def valid_omitted_digit(rows: pd.DataFrame, unit, n: int) -> None:
+    raises = len(BIAS_OFFSETS)
+    require(
+        list(rows.method) == [m for m in CNN_METHODS for _ in range(raises)],
+        "methods or raises other than chapter 7's",
+    )
+    require((rows.seed == unit).all(), f"a seed other than {unit}")
+    require(
+        np.allclose(rows.bias_raise, np.tile(BIAS_OFFSETS, len(CNN_METHODS))),
+        "bias raises other than book.cnn.BIAS_OFFSETS",
+    )
+    require(
+        rows.test_errors.between(0, n).all()
+        and (rows.test_digit_errors <= rows.test_errors).all()
+        and (rows.test_digit_errors >= 0).all(),
+        "error counts outside 0-n",
+    )
+    _accuracies_in_range(rows)
+
+
+def train_distiller(profile: Profile, seed: int) -> pd.DataFrame:
+    """Chapter 7: a student of the widest width distilled end to end with
+    ``keras.distillation.Distiller`` (the teacher runs on every batch), to set
+    beside the cached-logit student of the same width and seed."""
+    import keras
+
+    mnist, width = load_mnist(profile), cnn_widest(profile)
+    teacher, _ = stored_teacher(profile)
+    keras.utils.set_random_seed(seed)
+    model = distiller(
+        teacher,
+        cnn_student(width),
+        kd_setting(profile),
+        profile.cnn_epochs,
+        len(mnist.x_train),
+    )
+    model.fit(
+        mnist.x_train,
+        mnist.y_train,
+        batch_size=CNN_BATCH,
+        epochs=profile.cnn_epochs,
+        verbose=0,
+    )
+    predicted = model.student.predict(
+        mnist.x_test, batch_size=1024, verbose=0
+    ).argmax(1)
+    correct = int((predicted == mnist.y_test).sum())
+    return pd.DataFrame(
+        dict(route=["Distiller"], width=width, seed=seed, correct=correct)
+    )
+
+
+def valid_distiller(rows: pd.DataFrame, unit, n: int) -> None:
+    require(len(rows) == 1 and (rows.seed == unit).all(), "not one run")
+    require(rows.correct.between(0, n).all(), "a count outside 0-n")
+
+
+SINGLE_RUNS = (
+    Runs(
+        "lr_demo",
+        lambda profile: LEARNING_RATES,
+        train_lr_demo,
+        dict(
+            loss="float",
+            accuracy="float",
+            val_loss="float",
+            val_accuracy="float",
+            learning_rate="float",
+            epoch="int",
+        ),
+        valid_lr_demo,
+        uses_teacher=False,
+    ),
+    Runs(
+        "keras_heads",
+        lambda profile: list(METHODS),
+        train_keras_head,
+        dict(loss="float", method="str", k="int", epoch="int", correct="int"),
+        valid_keras_head,
+    ),
+    Runs(
+        "omitted_digit",
+        lambda profile: list(profile.sweep_seeds),
+        train_omitted_digit,
+        dict(
+            method="str",
+            seed="int",
+            width="int",
+            train_images="int",
+            bias_raise="float",
+            heldout_accuracy="float",
+            test_errors="int",
+            test_digit_errors="int",
+        ),
+        valid_omitted_digit,
+        uses_kd=True,
+    ),
+    Runs(
+        "distiller",
+        lambda profile: [0],
+        train_distiller,
+        dict(route="str", width="int", seed="int", correct="int"),
+        valid_distiller,
+        uses_kd=True,
+    ),
+)
+
+
+def single_run(name: str) -> Runs:
+    return next(r for r in SINGLE_RUNS if r.name == name)
+
+
 # Chapter 8's units use this module's teacher and transfer sets (a late import:
 # book.deployables imports them from here).
 from book.deployables import Deployables
@@ -911,8 +1216,12 @@ JOBS = (
     experiment_named("sweep"),
     SoloHeads(),
     experiment_named("controls"),
+    single_run("lr_demo"),
+    single_run("keras_heads"),
     experiment_named("original_way"),
     CnnStudents(),
+    single_run("omitted_digit"),
+    single_run("distiller"),
     Deployables(),
     experiment_named("sweep_large"),
     OtherTeachers(),

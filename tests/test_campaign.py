@@ -154,3 +154,26 @@ def test_a_deployables_record_with_a_wrong_value_is_measured_again(profile, monk
     again = job.group(profile, "teacher")
     assert again.drop(columns="seconds").equals(first.drop(columns="seconds"))
     assert "test_accuracy 1.195" in capsys.readouterr().err
+
+
+def test_a_single_run_with_a_consistent_but_impossible_value_is_trained_again(profile, capsys):
+    """Issue 21's example: the teacher's val_accuracy 0.787 -> 1.787, with the
+    manifest's sha256 made to match, so that only the value checks can catch it."""
+    import json
+
+    from book import records
+
+    demo = campaign.single_run("lr_demo")
+    first = demo.group(profile, 1.0)
+    path = demo.path(profile, 1.0)
+    text = path.read_text()
+    value = repr(float(first.val_accuracy.iloc[0]))
+    assert value in text
+    path.write_text(text.replace(value, "1" + value[1:]))
+    manifest_path = records.manifest_path(path)
+    manifest = json.loads(manifest_path.read_text())
+    manifest["sha256"] = records.sha256(path)
+    manifest_path.write_text(json.dumps(manifest))
+    again = demo.group(profile, 1.0)
+    assert again.drop(columns="seconds").equals(first.drop(columns="seconds"))
+    assert "val_accuracy outside 0-1" in capsys.readouterr().err
