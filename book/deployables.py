@@ -27,6 +27,7 @@ choice (``book.campaign``):
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import math
 import tempfile
@@ -428,6 +429,252 @@ def kept_file(profile: Profile, name: str) -> bytes:
     return files[name]
 
 
+def publish(
+    profile: Profile, table: pd.DataFrame, names, times
+) -> pd.DataFrame:
+    """Write the named kept files to ``<results_dir>/models/`` (others there
+    are removed) with ``models.csv``: bytes, lzma bytes, test accuracy (from
+    the interpreter) and latency (``times``, from ``latencies``)."""
+    from book.cache import atomic_path, save_csv
+    from book.results import results_dir
+
+    models = results_dir(profile) / "models"
+    models.mkdir(exist_ok=True)
+    for stale in models.glob("*.tflite"):
+        if stale.stem not in names:
+            stale.unlink()
+    for name in names:
+        with atomic_path(models / f"{name}.tflite") as tmp:
+            tmp.write_bytes(kept_file(profile, name))
+    rows = table.set_index("name").loc[list(names)]
+    timing = times.set_index("name").loc[list(names)]
+    listing = pd.DataFrame(
+        {
+            "file": [f"{n}.tflite" for n in names],
+            "bytes": rows["bytes"].values,
+            "lzma_bytes": rows.lzma_bytes.values,
+            "test_accuracy": rows.test_accuracy.values,
+            "litert_ms": timing.litert_ms.round(3).values,
+        }
+    )
+    with atomic_path(models / "models.csv") as tmp:
+        save_csv(listing, tmp)
+    return listing
+
+
+# --- latency -------------------------------------------------------------------
+
+LATENCY_DTYPES = dict(
+    name="str", litert_ms="float", keras_ms="float", stand_in="str"
+)
+
+
+def _architecture(name: str) -> str:
+    """What Keras model a file's latency is compared with: a dense kernel
+    costs the same whatever its values, so the architecture is enough."""
+    if name.startswith("teacher"):
+        return "teacher"
+    if name.startswith("cnn-w"):
+        return f"cnn:{int(name.removeprefix('cnn-w').split('-')[0])}"
+    if name.startswith("head-k"):
+        return f"head:{int(name.removeprefix('head-k').split('-')[0])}"
+    raise ValueError(f"file {name!r}: not one of chapter 8's")
+
+
+def _pruned_stand_in(profile: Profile, name: str, data) -> bytes:
+    """For a pruned teacher's file (not kept: 1.2 MB): the stored teacher
+    with its dense layer magnitude-pruned to the same sparsity (and shared
+    values, if the file has them), not fine-tuned, as an int8 file. It has
+    the file's shapes and number of zeros, which is what its latency can
+    depend on; its accuracy is not the file's."""
+    from book.deploy import magnitude_mask
+
+    sparsity = float(name.removeprefix("teacher-pruned").split("-seed")[0])
+    teacher, _ = campaign.stored_teacher(profile)
+    head = teacher_head(teacher)
+    dense = head.get_layer("dense")
+    kernel, bias = dense.get_weights()
+    dense.set_weights([kernel * magnitude_mask(kernel, sparsity), bias])
+    if "-shared-" in name:
+        head = shared(head)
+    cut = holdout_cut(len(data.y_train))
+    calibration = data.x_train[: cut : max(1, cut // CALIBRATION_IMAGES)]
+    with quiet():
+        return litert_file(on_images(teacher, head, name), calibration)
+
+
+def latency_files(profile: Profile, table: pd.DataFrame, names, folder: Path):
+    """Write every named file to ``folder`` as ``<name>.tflite``: a kept file
+    from its record; the teacher's two, rebuilt from the stored teacher and
+    checked against their rows' bytes; a pruned teacher's by its stand-in
+    (``_pruned_stand_in``). Returns {name: what stood in, or ""}."""
+    data = campaign.load_mnist(profile)
+    rows = table.set_index("name")
+    stand_ins = {}
+    for name in names:
+        stand_ins[name] = ""
+        if rows.loc[name, "bytes"] <= KEEP_BYTES:
+            blob = kept_file(profile, name)
+        elif name in ("teacher-float32", "teacher-int8"):
+            teacher, _ = campaign.stored_teacher(profile)
+            model = on_images(teacher, teacher_head(teacher), "teacher")
+            cut = holdout_cut(len(data.y_train))
+            calibration = data.x_train[
+                : cut : max(1, cut // CALIBRATION_IMAGES)
+            ]
+            with quiet():
+                blob = litert_file(
+                    model, calibration if name.endswith("int8") else None
+                )
+            require(
+                len(blob) == rows.loc[name, "bytes"],
+                f"{name} rebuilt has {len(blob):,} bytes, its record "
+                f"{rows.loc[name, 'bytes']:,}",
+            )
+        else:
+            blob = _pruned_stand_in(profile, name, data)
+            stand_ins[name] = "same sparsity, not fine-tuned"
+        (folder / f"{name}.tflite").write_bytes(blob)
+    return stand_ins
+
+
+def latencies(profile: Profile, table: pd.DataFrame, names) -> pd.DataFrame:
+    """Median batch-1 latency per image of the named files in the LiteRT
+    interpreter, and of a Keras model of the same architecture run as a
+    compiled function, both on one thread, measured in a fresh process
+    (TensorFlow fixes its thread count when it starts). A record,
+    ``latency.csv`` beside the units', measured once on the CPU it names."""
+    import os
+    import subprocess
+    import sys
+
+    from book.deploy import LATENCY_COLUMNS
+
+    names = list(names)
+    calls = PLANS[profile.name].latency_calls
+    settings = dict(
+        names=names,
+        calls=calls,
+        teacher=campaign.teacher_sha(profile),
+        files={
+            n: int(table.set_index("name").loc[n, "bytes"]) for n in names
+        },
+    )
+    key = records.code_key(
+        latency_files, _benchmark, campaign.load_mnist, settings=settings
+    )
+    path = campaign.runs_dir(profile) / Deployables.name / "latency.csv"
+
+    def compute():
+        with tempfile.TemporaryDirectory() as folder:
+            stand_ins = latency_files(profile, table, names, Path(folder))
+            command = [
+                sys.executable, "-m", "book.deployables", folder, str(calls),
+                *(f"{n}={_architecture(n)}" for n in names),
+            ]  # fmt: skip
+            run = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+            )
+        if run.returncode:
+            raise RuntimeError(
+                f"the latency benchmark failed:\n{run.stderr[-2000:]}"
+            )
+        times = pd.read_csv(io.StringIO(run.stdout))[LATENCY_COLUMNS]
+        times["stand_in"] = times.name.map(stand_ins)
+        return (lambda tmp: times.to_csv(tmp, index=False)), dict(
+            settings=settings, seconds=0.0
+        )
+
+    def check(path, manifest):
+        times = records.read_table(path, LATENCY_DTYPES)
+        require(list(times.name) == names, "other files")
+        require(
+            (times[["litert_ms", "keras_ms"]] > 0).all().all(),
+            "a time that is not positive",
+        )
+        return times.assign(cpu=manifest["cpu"])
+
+    return records.produce(path, key, compute, check)
+
+
+def _median_ms(call, calls: int) -> float:
+    for _ in range(20):  # warm-up
+        call()
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return 1000 * float(np.median(times))
+
+
+def _benchmark(folder: Path, calls: int, specs: list[str]) -> None:
+    """Time ``<folder>/<name>.tflite`` for every ``name=architecture`` of
+    ``specs`` (see ``_architecture``); print a CSV of ``LATENCY_COLUMNS``."""
+    import sys
+
+    import tensorflow as tf
+    from ai_edge_litert.interpreter import Interpreter
+
+    from book.cnn import cnn_student
+    from book.deploy import LATENCY_COLUMNS, LATENCY_THREADS
+    from book.models import teacher_model
+
+    tf.config.threading.set_intra_op_parallelism_threads(LATENCY_THREADS)
+    tf.config.threading.set_inter_op_parallelism_threads(LATENCY_THREADS)
+    image = np.random.default_rng(0).random((1, 28, 28, 1), "float32")
+
+    rows = []
+    for spec in specs:
+        name, architecture = spec.split("=")
+        interpreter = Interpreter(
+            model_path=str(folder / f"{name}.tflite"),
+            num_threads=LATENCY_THREADS,
+        )
+        interpreter.allocate_tensors()
+        (source,), (sink,) = (
+            interpreter.get_input_details(),
+            interpreter.get_output_details(),
+        )
+
+        def litert():
+            interpreter.set_tensor(source["index"], image)
+            interpreter.invoke()
+            return interpreter.get_tensor(sink["index"])
+
+        kind, _, size = architecture.partition(":")
+        teacher = teacher_model()  # untrained: the same cost as trained
+        model = {
+            "teacher": lambda: on_images(
+                teacher, teacher_head(teacher), name
+            ),
+            "cnn": lambda: cnn_student(int(size)),
+            "head": lambda: on_images(teacher, student_head(int(size)), name),
+        }[kind]()
+        compiled = tf.function(lambda x, m=model: m(x, training=False))
+        tensor = tf.constant(image)
+        rows.append(
+            dict(
+                name=name,
+                litert_ms=_median_ms(litert, calls),
+                keras_ms=_median_ms(lambda: compiled(tensor).numpy(), calls),
+            )
+        )
+    pd.DataFrame(rows, columns=LATENCY_COLUMNS).to_csv(
+        sys.stdout, index=False
+    )
+
+
 # Last, because book.campaign imports this module for its JOBS: by now
 # Deployables exists for it, whichever of the two modules was imported first.
 from book import campaign  # noqa: E402
+
+if __name__ == "__main__":
+    import sys
+
+    from book.deployables import _benchmark as imported_benchmark
+
+    imported_benchmark(Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3:])
