@@ -21,6 +21,7 @@ import dataclasses
 import json
 import sys
 import time
+import types
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -105,12 +106,14 @@ def teacher_sha(profile: Profile) -> str:
     return stored[1]["sha256"]
 
 
-_TEACHERS: dict = {}  # profile -> (model, manifest), once loaded and checked
+# profile -> (model, manifest), once loaded and checked. Not a plain dict at
+# module level: a key's closure (book.codekey) would hash what it holds.
+_TEACHERS = types.SimpleNamespace(loaded={})
 
 
 def forget_teacher() -> None:
     """Drop the teachers this process loaded (tests that change the record)."""
-    _TEACHERS.clear()
+    _TEACHERS.loaded.clear()
 
 
 def stored_teacher(profile: Profile, read_only: bool = False):
@@ -169,14 +172,14 @@ def stored_teacher(profile: Profile, read_only: bool = False):
         )
         return model, manifest
 
-    if profile not in _TEACHERS:
+    if profile not in _TEACHERS.loaded:
         stored = records.produce(
             path, key, None if read_only else compute, check
         )
         if stored is None:
             return None
-        _TEACHERS[profile] = stored
-    return _TEACHERS[profile]
+        _TEACHERS.loaded[profile] = stored
+    return _TEACHERS.loaded[profile]
 
 
 # --- transfer sets -------------------------------------------------------------------
@@ -962,7 +965,10 @@ class Runs:
 
         def compute():
             start = time.perf_counter()
-            rows = self.train(profile, unit)[list(self.dtypes)]
+            # the KD setting comes in as a value (it is in the key's settings):
+            # read inside, it would bring the campaign's orchestration into the key
+            extra = {"kd": kd_setting(profile)} if self.uses_kd else {}
+            rows = self.train(profile, unit, **extra)[list(self.dtypes)]
             seconds = time.perf_counter() - start
             if bar is not None:
                 bar.update(1)
@@ -1015,13 +1021,14 @@ def train_keras_head(profile: Profile, method: str) -> pd.DataFrame:
     """Chapter 3: one head of ``CHAPTER3_K`` units trained with Keras' ``fit``
     (seed 0 seeds Keras' generator; see ``book.distill.fit_head``)."""
     data = transfer(profile)
-    run = fit_head(
+    # not `run`: a key's closure would take it for this module's run()
+    fitted = fit_head(
         CHAPTER3_K, METHODS[method], data, 0, profile.student_epochs
     )
-    predicted = run.model.predict(
+    predicted = fitted.model.predict(
         data.test_features, batch_size=4096, verbose=0
     ).argmax(1)
-    return pd.DataFrame(run.history).assign(
+    return pd.DataFrame(fitted.history).assign(
         method=method,
         k=CHAPTER3_K,
         epoch=lambda t: range(1, len(t) + 1),
@@ -1044,7 +1051,9 @@ def cnn_widest(profile: Profile) -> int:
     return max(profile.cnn_widths)
 
 
-def train_omitted_digit(profile: Profile, seed: int) -> pd.DataFrame:
+def train_omitted_digit(
+    profile: Profile, seed: int, kd: KdSetting
+) -> pd.DataFrame:
     """Chapter 7: the paper's omitted-digit experiment, one seed, both
     methods (the same initial weights). Students of the widest width train on
     the training set minus its held-out tail and minus every
@@ -1064,7 +1073,7 @@ def train_omitted_digit(profile: Profile, seed: int) -> pd.DataFrame:
             mnist.y_train[:cut][keep],
             logits[:cut][keep],
             profile.cnn_epochs,
-            kd_setting(profile),
+            kd,
         )
         scores = {
             split: bias_sweep(
@@ -1112,7 +1121,9 @@ def valid_omitted_digit(rows: pd.DataFrame, unit, n: int) -> None:
     _accuracies_in_range(rows)
 
 
-def train_distiller(profile: Profile, seed: int) -> pd.DataFrame:
+def train_distiller(
+    profile: Profile, seed: int, kd: KdSetting
+) -> pd.DataFrame:
     """Chapter 7: a student of the widest width distilled end to end with
     ``keras.distillation.Distiller`` (the teacher runs on every batch), to set
     beside the cached-logit student of the same width and seed."""
@@ -1124,7 +1135,7 @@ def train_distiller(profile: Profile, seed: int) -> pd.DataFrame:
     model = distiller(
         teacher,
         cnn_student(width),
-        kd_setting(profile),
+        kd,
         profile.cnn_epochs,
         len(mnist.x_train),
     )

@@ -181,8 +181,10 @@ def _pruned_teacher(profile, data, sparsity: float, seed: int, name: str):
     ]  # fmt: skip
 
 
-def _student(profile, data, width: int, recipe: str, seed: int, name: str):
-    plan, kd = PLANS[profile.name], campaign.kd_setting(profile)
+def _student(
+    profile, data, width: int, recipe: str, seed: int, name: str, kd
+):
+    plan = PLANS[profile.name]
     logits = campaign.transfer(profile).train_logits
     student = train_compact_student(
         width, recipe, seed, data, logits, kd, plan.student_epochs
@@ -202,9 +204,8 @@ def _student(profile, data, width: int, recipe: str, seed: int, name: str):
     return out
 
 
-def _head(profile, data, k: int, seed: int, name: str):
+def _head(profile, data, k: int, seed: int, name: str, kd):
     teacher, _ = campaign.stored_teacher(profile)
-    kd = campaign.kd_setting(profile)
     run = fit_group(
         [Head(kd_method(kd.temperature, kd.alpha), k)],
         holdout_split(campaign.transfer(profile)),
@@ -292,7 +293,10 @@ class Deployables:
 
         def compute():
             start = time.perf_counter()
-            measured = producer(profile, data, *args, unit)
+            # the KD setting comes in as a value (it is in the settings): read
+            # inside, it would bring the campaign's orchestration into the key
+            extra = (kd,) if producer in (_student, _head) else ()
+            measured = producer(profile, data, *args, unit, *extra)
             seconds = time.perf_counter() - start
             rows = [row for row, _ in measured]
             kept = {
@@ -503,18 +507,20 @@ def _pruned_stand_in(profile: Profile, name: str, data) -> bytes:
         return litert_file(on_images(teacher, head, name), calibration)
 
 
-def latency_files(profile: Profile, table: pd.DataFrame, names, folder: Path):
+def latency_files(
+    profile: Profile, measured: pd.DataFrame, names, folder: Path, kept: dict
+):
     """Write every named file to ``folder`` as ``<name>.tflite``: a kept file
-    from its record; the teacher's two, rebuilt from the stored teacher and
+    as given (``kept``, read from its record); the teacher's two, rebuilt from the stored teacher and
     checked against their rows' bytes; a pruned teacher's by its stand-in
     (``_pruned_stand_in``). Returns {name: what stood in, or ""}."""
     data = campaign.load_mnist(profile)
-    rows = table.set_index("name")
+    rows = measured.set_index("name")
     stand_ins = {}
     for name in names:
         stand_ins[name] = ""
         if rows.loc[name, "bytes"] <= KEEP_BYTES:
-            blob = kept_file(profile, name)
+            blob = kept[name]
         elif name in ("teacher-float32", "teacher-int8"):
             teacher, _ = campaign.stored_teacher(profile)
             model = on_images(teacher, teacher_head(teacher), "teacher")
@@ -567,7 +573,14 @@ def latencies(profile: Profile, table: pd.DataFrame, names) -> pd.DataFrame:
 
     def compute():
         with tempfile.TemporaryDirectory() as folder:
-            stand_ins = latency_files(profile, table, names, Path(folder))
+            kept = {
+                n: kept_file(profile, n)
+                for n in names
+                if table.set_index("name").loc[n, "bytes"] <= KEEP_BYTES
+            }
+            stand_ins = latency_files(
+                profile, table, names, Path(folder), kept
+            )
             command = [
                 sys.executable, "-m", "book.deployables", folder, str(calls),
                 *(f"{n}={_architecture(n)}" for n in names),

@@ -177,3 +177,31 @@ def test_a_single_run_with_a_consistent_but_impossible_value_is_trained_again(pr
     again = demo.group(profile, 1.0)
     assert again.drop(columns="seconds").equals(first.drop(columns="seconds"))
     assert "val_accuracy outside 0-1" in capsys.readouterr().err
+
+
+def test_keys_do_not_reach_the_campaigns_orchestration():
+    """A key hashes its producers' closure (book.codekey), which follows every
+    name a function uses, a local variable that shadows a module's name
+    included. Producers must not reach the job list, the runner or the loaded
+    teacher: adding a job, or loading the teacher first, would re-key hours of runs."""
+    from book import deployables
+    from book.codekey import closure
+
+    producers = [r.train for r in campaign.SINGLE_RUNS] + [
+        deployables._teacher_files,
+        deployables._pruned_teacher,
+        deployables._student,
+        deployables._head,
+        deployables.latency_files,
+        deployables._benchmark,
+        campaign.fit_group,
+        campaign.train_student,
+        campaign.train_teacher,
+        campaign.read_transfer,
+    ]
+    forbidden = ("JOBS", "EXPERIMENTS", "SINGLE_RUNS", "_TEACHERS", "campaign.run", "campaign.table",
+                 "kd_setting", "sweep_methods", "deployables.table", "Deployables")
+    for producer in producers:
+        reached = [name for name in closure(producer) if name.split(".")[-1] in
+                   {f.split(".")[-1] for f in forbidden} and any(f in name for f in forbidden)]
+        assert not reached, f"{producer.__name__} reaches {reached}"
