@@ -277,7 +277,7 @@ class Deployables:
             plan=dataclasses.asdict(PLANS[profile.name]),
             kd=[kd.temperature, kd.alpha],
             teacher=campaign.teacher_sha(profile),
-            profile=profile.name,
+            profile=dataclasses.asdict(profile),  # data sizes and epochs, too
             keep_bytes=KEEP_BYTES,
         )
         key = records.code_key(
