@@ -917,21 +917,33 @@ class OtherTeachers:
 CHAPTER3_K = 6  # chapter 3's head: the original's k
 
 
+# Inputs a single run can take, loaded in ``Runs.group`` and passed in as values:
+# a producer that loaded them itself would bring the storage code into its key.
+INPUTS = {
+    "mnist": lambda profile: load_mnist(profile),
+    "teacher": lambda profile: stored_teacher(profile)[0],
+    # not "transfer": a parameter of that name would shadow transfer() in a closure
+    "transfer_set": lambda profile: transfer(profile),
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class Runs:
-    """A job of single runs: unit ``u`` of ``unit_list(profile)`` trains with
-    ``train(profile, u) -> rows`` (a DataFrame of ``dtypes``), recorded as a
-    CSV; ``valid(rows, u, test_images)`` raises ``InvalidArtifact`` (through
-    ``require``) on a wrong value. The key covers ``train``'s code, the whole
-    profile, the stored teacher (if ``uses_teacher``) and the KD choice (if
-    ``uses_kd``)."""
+    """A job of single runs. Unit ``u`` of ``unit_list(profile)`` runs
+    ``train(**inputs, **values)``, where ``values(profile, u, kd)`` are the
+    settings it reads (in the key) and ``inputs`` the loaded ``needs``
+    (``INPUTS``; in the key by the data's fingerprint and the teacher's
+    sha256); it returns a DataFrame of ``dtypes``, recorded as a CSV, and
+    ``valid(rows, values, test_images)`` raises ``InvalidArtifact`` (through
+    ``require``) on a wrong value."""
 
     name: str
     unit_list: Callable[[Profile], list]
-    train: Callable[[Profile, object], pd.DataFrame]
+    train: Callable[..., pd.DataFrame]
+    values: Callable[[Profile, object, KdSetting | None], dict]
+    needs: tuple[str, ...]
     dtypes: dict
-    valid: Callable[[pd.DataFrame, object, int], None]
-    uses_teacher: bool = True
+    valid: Callable[[pd.DataFrame, dict, int], None]
     uses_kd: bool = False
 
     def units(self, profile: Profile) -> list:
@@ -941,34 +953,30 @@ class Runs:
         return 1
 
     def path(self, profile: Profile, unit) -> Path:
-        stem = "-".join(map(str, unit)) if isinstance(unit, tuple) else unit
-        return runs_dir(profile) / self.name / f"{stem}.csv"
+        return runs_dir(profile) / self.name / f"{unit}.csv"
 
     finished = Experiment.finished
 
     def group(self, profile, unit, bar=None, key_only=False, read_only=False):
+        values = self.values(
+            profile, unit, kd_setting(profile) if self.uses_kd else None
+        )
+        uses_teacher = bool({"teacher", "transfer_set"} & set(self.needs))
         settings = dict(
             experiment=self.name,
-            unit=list(unit) if isinstance(unit, tuple) else unit,
-            profile=dataclasses.asdict(profile),
-            teacher=teacher_sha(profile) if self.uses_teacher else None,
-            kd=dataclasses.astuple(kd_setting(profile))
-            if self.uses_kd
-            else None,
+            values=values,
+            mnist=data_fingerprint(profile),
+            teacher=teacher_sha(profile) if uses_teacher else None,
         )
-        key = records.code_key(
-            self.train, read_transfer, load_mnist, settings=settings
-        )
+        key = records.code_key(self.train, settings=settings)
         if key_only:
             return key
         n = len(load_mnist(profile).y_test)
 
         def compute():
+            inputs = {need: INPUTS[need](profile) for need in self.needs}
             start = time.perf_counter()
-            # the KD setting comes in as a value (it is in the key's settings):
-            # read inside, it would bring the campaign's orchestration into the key
-            extra = {"kd": kd_setting(profile)} if self.uses_kd else {}
-            rows = self.train(profile, unit, **extra)[list(self.dtypes)]
+            rows = self.train(**inputs, **values)[list(self.dtypes)]
             seconds = time.perf_counter() - start
             if bar is not None:
                 bar.update(1)
@@ -977,7 +985,7 @@ class Runs:
 
         def check(path, manifest):
             rows = records.read_table(path, self.dtypes)
-            self.valid(rows, unit, manifest["test_images"])
+            self.valid(rows, values, manifest["test_images"])
             return rows.assign(
                 seconds=manifest["seconds"], cpu=manifest["cpu"]
             )
@@ -1001,66 +1009,66 @@ def _accuracies_in_range(rows: pd.DataFrame) -> None:
 LEARNING_RATES = (0.001, 1.0)  # Keras' Adadelta default, and Keras 1's
 
 
-def train_lr_demo(profile: Profile, learning_rate: float) -> pd.DataFrame:
+def train_lr_demo(mnist, learning_rate: float) -> pd.DataFrame:
     """Chapter 1: the teacher's first epoch with one Adadelta learning rate."""
     _, history = train_teacher(
-        load_mnist(profile), epochs=1, learning_rate=learning_rate, verbose=0
+        mnist, epochs=1, learning_rate=learning_rate, verbose=0
     )
     return pd.DataFrame(history).assign(
         learning_rate=learning_rate, epoch=lambda t: range(1, len(t) + 1)
     )
 
 
-def valid_lr_demo(rows: pd.DataFrame, unit, n: int) -> None:
+def valid_lr_demo(rows: pd.DataFrame, values: dict, n: int) -> None:
     require(len(rows) == 1, f"{len(rows)} epochs, expected 1")
-    require((rows.learning_rate == unit).all(), "another learning rate")
+    require(
+        (rows.learning_rate == values["learning_rate"]).all(),
+        "another learning rate",
+    )
     _accuracies_in_range(rows)
 
 
-def train_keras_head(profile: Profile, method: str) -> pd.DataFrame:
-    """Chapter 3: one head of ``CHAPTER3_K`` units trained with Keras' ``fit``
-    (seed 0 seeds Keras' generator; see ``book.distill.fit_head``)."""
-    data = transfer(profile)
+def train_keras_head(
+    transfer_set, method: str, k: int, seed: int, epochs: int
+) -> pd.DataFrame:
+    """Chapter 3: one head of ``k`` units trained with Keras' ``fit`` (the
+    seed seeds Keras' generator; see ``book.distill.fit_head``)."""
     # not `run`: a key's closure would take it for this module's run()
-    fitted = fit_head(
-        CHAPTER3_K, METHODS[method], data, 0, profile.student_epochs
-    )
+    fitted = fit_head(k, METHODS[method], transfer_set, seed, epochs)
     predicted = fitted.model.predict(
-        data.test_features, batch_size=4096, verbose=0
+        transfer_set.test_features, batch_size=4096, verbose=0
     ).argmax(1)
     return pd.DataFrame(fitted.history).assign(
         method=method,
-        k=CHAPTER3_K,
+        k=k,
         epoch=lambda t: range(1, len(t) + 1),
         # test images right after the last epoch (the same on every row)
-        correct=int((predicted == data.test_labels).sum()),
+        correct=int((predicted == transfer_set.test_labels).sum()),
     )
 
 
-def valid_keras_head(rows: pd.DataFrame, unit, n: int) -> None:
-    require((rows.method == unit).all(), f"a method other than {unit}")
-    require(list(rows.epoch) == list(range(1, len(rows) + 1)), "epochs")
+def valid_keras_head(rows: pd.DataFrame, values: dict, n: int) -> None:
+    require(
+        ((rows.method == values["method"]) & (rows.k == values["k"])).all(),
+        "another method or k",
+    )
+    require(
+        list(rows.epoch) == list(range(1, values["epochs"] + 1)),
+        f"epochs other than 1-{values['epochs']}",
+    )
     require(rows.correct.nunique() == 1, "more than one final count")
-    require_counts(
-        rows.assign(test_accuracy=rows.correct / n), n, ["correct"]
-    )
+    require(rows.correct.between(0, n).all(), f"a count outside 0-{n}")
     _accuracies_in_range(rows)
 
 
-def cnn_widest(profile: Profile) -> int:
-    return max(profile.cnn_widths)
-
-
 def train_omitted_digit(
-    profile: Profile, seed: int, kd: KdSetting
+    mnist, transfer_set, seed: int, width: int, epochs: int, kd: KdSetting
 ) -> pd.DataFrame:
     """Chapter 7: the paper's omitted-digit experiment, one seed, both
-    methods (the same initial weights). Students of the widest width train on
-    the training set minus its held-out tail and minus every
-    ``OMITTED_DIGIT``; each bias raise of the digit is scored on the held-out
-    tail (all ten digits; the chapter chooses there) and on the test set."""
-    mnist, width = load_mnist(profile), cnn_widest(profile)
-    logits = transfer(profile).train_logits
+    methods (the same initial weights). Students of ``width`` train on the
+    training set minus its held-out tail and minus every ``OMITTED_DIGIT``;
+    each bias raise of the digit is scored on the held-out tail (all ten
+    digits; the chapter chooses there) and on the test set."""
     cut = holdout_cut(len(mnist.y_train))
     keep = mnist.y_train[:cut] != OMITTED_DIGIT
     tables = []
@@ -1071,8 +1079,8 @@ def train_omitted_digit(
             seed,
             mnist.x_train[:cut][keep],
             mnist.y_train[:cut][keep],
-            logits[:cut][keep],
-            profile.cnn_epochs,
+            transfer_set.train_logits[:cut][keep],
+            epochs,
             kd,
         )
         scores = {
@@ -1101,13 +1109,19 @@ def train_omitted_digit(
     return pd.concat(tables, ignore_index=True)
 
 
-def valid_omitted_digit(rows: pd.DataFrame, unit, n: int) -> None:
+def valid_omitted_digit(rows: pd.DataFrame, values: dict, n: int) -> None:
     raises = len(BIAS_OFFSETS)
     require(
         list(rows.method) == [m for m in CNN_METHODS for _ in range(raises)],
         "methods or raises other than chapter 7's",
     )
-    require((rows.seed == unit).all(), f"a seed other than {unit}")
+    require(
+        (
+            (rows.seed == values["seed"]) & (rows.width == values["width"])
+        ).all(),
+        "another seed or width",
+    )
+    require(rows.train_images.nunique() == 1, "more than one training set")
     require(
         np.allclose(rows.bias_raise, np.tile(BIAS_OFFSETS, len(CNN_METHODS))),
         "bias raises other than book.cnn.BIAS_OFFSETS",
@@ -1122,28 +1136,22 @@ def valid_omitted_digit(rows: pd.DataFrame, unit, n: int) -> None:
 
 
 def train_distiller(
-    profile: Profile, seed: int, kd: KdSetting
+    mnist, teacher, seed: int, width: int, epochs: int, kd: KdSetting
 ) -> pd.DataFrame:
-    """Chapter 7: a student of the widest width distilled end to end with
+    """Chapter 7: a student of ``width`` distilled end to end with
     ``keras.distillation.Distiller`` (the teacher runs on every batch), to set
     beside the cached-logit student of the same width and seed."""
     import keras
 
-    mnist, width = load_mnist(profile), cnn_widest(profile)
-    teacher, _ = stored_teacher(profile)
     keras.utils.set_random_seed(seed)
     model = distiller(
-        teacher,
-        cnn_student(width),
-        kd,
-        profile.cnn_epochs,
-        len(mnist.x_train),
+        teacher, cnn_student(width), kd, epochs, len(mnist.x_train)
     )
     model.fit(
         mnist.x_train,
         mnist.y_train,
         batch_size=CNN_BATCH,
-        epochs=profile.cnn_epochs,
+        epochs=epochs,
         verbose=0,
     )
     predicted = model.student.predict(
@@ -1155,9 +1163,25 @@ def train_distiller(
     )
 
 
-def valid_distiller(rows: pd.DataFrame, unit, n: int) -> None:
-    require(len(rows) == 1 and (rows.seed == unit).all(), "not one run")
-    require(rows.correct.between(0, n).all(), "a count outside 0-n")
+def valid_distiller(rows: pd.DataFrame, values: dict, n: int) -> None:
+    require(len(rows) == 1, f"{len(rows)} rows, expected one run")
+    require(
+        (rows.route == "Distiller").all()
+        and (rows.seed == values["seed"]).all()
+        and (rows.width == values["width"]).all(),
+        "another route, seed or width",
+    )
+    require(rows.correct.between(0, n).all(), f"a count outside 0-{n}")
+
+
+def _cnn_values(profile: Profile, seed: int, kd: KdSetting) -> dict:
+    """Chapter 7's single CNN runs: the widest student, the CNN epochs."""
+    return dict(
+        seed=seed,
+        width=max(profile.cnn_widths),
+        epochs=profile.cnn_epochs,
+        kd=kd,
+    )
 
 
 SINGLE_RUNS = (
@@ -1165,6 +1189,8 @@ SINGLE_RUNS = (
         "lr_demo",
         lambda profile: LEARNING_RATES,
         train_lr_demo,
+        lambda profile, lr, kd: dict(learning_rate=lr),
+        ("mnist",),
         dict(
             loss="float",
             accuracy="float",
@@ -1174,12 +1200,18 @@ SINGLE_RUNS = (
             epoch="int",
         ),
         valid_lr_demo,
-        uses_teacher=False,
     ),
     Runs(
         "keras_heads",
         lambda profile: list(METHODS),
         train_keras_head,
+        lambda profile, method, kd: dict(
+            method=method,
+            k=CHAPTER3_K,
+            seed=0,
+            epochs=profile.student_epochs,
+        ),
+        ("transfer_set",),
         dict(loss="float", method="str", k="int", epoch="int", correct="int"),
         valid_keras_head,
     ),
@@ -1187,6 +1219,8 @@ SINGLE_RUNS = (
         "omitted_digit",
         lambda profile: list(profile.sweep_seeds),
         train_omitted_digit,
+        _cnn_values,
+        ("mnist", "transfer_set"),
         dict(
             method="str",
             seed="int",
@@ -1204,6 +1238,8 @@ SINGLE_RUNS = (
         "distiller",
         lambda profile: [0],
         train_distiller,
+        _cnn_values,
+        ("mnist", "teacher"),
         dict(route="str", width="int", seed="int", correct="int"),
         valid_distiller,
         uses_kd=True,
@@ -1217,7 +1253,7 @@ def single_run(name: str) -> Runs:
 
 # Chapter 8's units use this module's teacher and transfer sets (a late import:
 # book.deployables imports them from here).
-from book.deployables import Deployables
+from book.deployables import Deployables  # noqa: E402
 
 records.snapshot_sources()
 

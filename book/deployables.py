@@ -91,9 +91,10 @@ def measure_file(model, data, quantize: bool, name: str, **labels):
     the Keras model's own; ``disagreements`` counts the test images on which
     the two predict different digits."""
     cut = holdout_cut(len(data.y_train))
-    calibration = data.x_train[: cut : max(1, cut // CALIBRATION_IMAGES)]
     with quiet():
-        blob = litert_file(model, calibration if quantize else None)
+        blob = litert_file(
+            model, calibration_images(data) if quantize else None
+        )
         keras_predictions = model.predict(
             data.x_test, batch_size=1000, verbose=0
         ).argmax(1)
@@ -124,14 +125,16 @@ def measure_file(model, data, quantize: bool, name: str, **labels):
     return row, blob
 
 
-def int8_and_shared(model, data, name: str, prefix: str, **labels):
-    """``model`` as an int8 file and, with ``CLUSTERS`` shared values per
-    kernel, as another: variants ``<prefix>int8`` and ``<prefix>16 shared
-    values, int8``."""
+def int8_and_shared(
+    model, shared_model, data, name: str, prefix: str, **labels
+):
+    """``model`` as an int8 file, and ``shared_model`` (the same model with
+    ``CLUSTERS`` shared values where it is shared) as another: variants
+    ``<prefix>int8`` and ``<prefix>16 shared values, int8``."""
     return [
         measure_file(model, data, True, f"{name}-int8",
                      variant=f"{prefix}int8", **labels),
-        measure_file(shared(model), data, True, f"{name}-shared-int8",
+        measure_file(shared_model, data, True, f"{name}-shared-int8",
                      variant=f"{prefix}{CLUSTERS} shared values, int8",
                      **labels),
     ]  # fmt: skip
@@ -155,9 +158,21 @@ def unit_names(profile: Profile) -> list[str]:
     ]
 
 
-def _teacher_files(profile, data, name: str):
-    teacher, _ = campaign.stored_teacher(profile)
-    model = on_images(teacher, teacher_head(teacher), "teacher")
+def calibration_images(data) -> np.ndarray:
+    """The representative images of an int8 conversion: about
+    ``CALIBRATION_IMAGES`` from the training set, its held-out tail excluded."""
+    cut = holdout_cut(len(data.y_train))
+    return data.x_train[: cut : max(1, cut // CALIBRATION_IMAGES)]
+
+
+# The units' producers take every input as a value (loaded in
+# ``Deployables.group``, identified in its key's settings): loading inside would
+# bring the storage code into the key, and reading the plan inside would re-key
+# every unit whenever the plan grows.
+
+
+def _teacher_files(data, teacher, name):
+    model = on_images(teacher, teacher_head(teacher), name)
     return [
         measure_file(model, data, kind == "int8", f"teacher-{kind}",
                      family="teacher", variant=kind, size=0, seed=0)
@@ -165,55 +180,56 @@ def _teacher_files(profile, data, name: str):
     ]  # fmt: skip
 
 
-def _pruned_teacher(profile, data, sparsity: float, seed: int, name: str):
-    teacher, _ = campaign.stored_teacher(profile)
-    head = prune_head(
-        teacher,
-        campaign.transfer(profile),
-        sparsity,
-        seed,
-        PLANS[profile.name].prune_epochs,
-    )
-    return [
-        *int8_and_shared(on_images(teacher, head, name), data, name,
-                         "pruned, ", family="pruned teacher", size=sparsity,
-                         seed=seed),
-    ]  # fmt: skip
-
-
-def _student(
-    profile, data, width: int, recipe: str, seed: int, name: str, kd
+def _pruned_teacher(
+    data, teacher, transfer_set, name, sparsity, seed, epochs
 ):
-    plan = PLANS[profile.name]
-    logits = campaign.transfer(profile).train_logits
-    student = train_compact_student(
-        width, recipe, seed, data, logits, kd, plan.student_epochs
+    head = prune_head(teacher, transfer_set, sparsity, seed, epochs)
+    # only the dense layer is pruned and shared; the convolutions stay as trained
+    return int8_and_shared(
+        on_images(teacher, head, name),
+        on_images(teacher, shared(head), name),
+        data,
+        name,
+        "pruned, ",
+        family="pruned teacher",
+        size=sparsity,
+        seed=seed,
     )
-    out = int8_and_shared(student, data, name, "",
+
+
+def _student(data, transfer_set, name, width, recipe, seed, epochs,
+             sparsity, prune_epochs, kd):  # fmt: skip
+    logits = transfer_set.train_logits
+    student = train_compact_student(
+        width, recipe, seed, data, logits, kd, epochs
+    )
+    out = int8_and_shared(student, shared(student), data, name, "",
                           family=f"CNN student, {recipe}", size=width,
                           seed=seed)  # fmt: skip
-    for sparsity in (plan.student_sparsity, 0.0):
-        tag = "pruned" if sparsity else "tuned"
+    for share in (sparsity, 0.0):
+        tag = "pruned" if share else "tuned"
         pruned = prune_student(
-            student, sparsity, data, logits, kd, plan.prune_epochs, seed
+            student, share, data, logits, kd, prune_epochs, seed
         )
-        out += int8_and_shared(pruned, data, f"{name}-{tag}",
-                               f"pruned {sparsity:.0%}, ",
+        out += int8_and_shared(pruned, shared(pruned), data, f"{name}-{tag}",
+                               f"pruned {share:.0%}, ",
                                family=f"CNN student, {recipe}, {tag}",
                                size=width, seed=seed)  # fmt: skip
     return out
 
 
-def _head(profile, data, k: int, seed: int, name: str, kd):
-    teacher, _ = campaign.stored_teacher(profile)
-    run = fit_group(
+def _head(
+    data, teacher, transfer_set, name, k, seed, epochs, kd, checkpoint=None
+):
+    fitted = fit_group(
         [Head(kd_method(kd.temperature, kd.alpha), k)],
-        holdout_split(campaign.transfer(profile)),
+        holdout_split(transfer_set),
         seed,
-        profile.student_epochs,
+        epochs,
+        checkpoint=checkpoint,
     )
     head = student_head(k)
-    head.set_weights(list(run.weights[0]))
+    head.set_weights(list(fitted.weights[0]))
     return [
         measure_file(on_images(teacher, head, name), data, True,
                      f"{name}-int8", family="head on the teacher's convs",
@@ -222,19 +238,50 @@ def _head(profile, data, k: int, seed: int, name: str, kd):
 
 
 def _parse(unit: str):
-    """(producer, its arguments) for a unit's name."""
+    """(producer, the labels its name carries) for a unit's name."""
     if unit == "teacher":
-        return _teacher_files, ()
+        return _teacher_files, {}
     if unit.startswith("teacher-pruned"):
         sparsity, seed = unit.removeprefix("teacher-pruned").split("-seed")
-        return _pruned_teacher, (float(sparsity), int(seed))
+        return _pruned_teacher, dict(sparsity=float(sparsity), seed=int(seed))
     if unit.startswith("cnn-w"):
         width, recipe, seed = unit.removeprefix("cnn-w").split("-")
-        return _student, (int(width), recipe, int(seed.removeprefix("seed")))
+        return _student, dict(
+            width=int(width),
+            recipe=recipe,
+            seed=int(seed.removeprefix("seed")),
+        )
     if unit.startswith("head-k"):
         k, seed = unit.removeprefix("head-k").split("-seed")
-        return _head, (int(k), int(seed))
+        return _head, dict(k=int(k), seed=int(seed))
     raise ValueError(f"unit {unit!r}: not one of chapter 8's")
+
+
+def unit_values(profile: Profile, unit: str, kd) -> dict:
+    """What a unit's producer reads besides its inputs: the labels its name
+    carries and the plan's settings it uses (all in its key)."""
+    producer, labels = _parse(unit)
+    plan = PLANS[profile.name]
+    extra = {
+        _teacher_files: {},
+        _pruned_teacher: dict(epochs=plan.prune_epochs),
+        _student: dict(
+            epochs=plan.student_epochs,
+            sparsity=plan.student_sparsity,
+            prune_epochs=plan.prune_epochs,
+            kd=kd,
+        ),
+        _head: dict(epochs=profile.student_epochs, kd=kd),
+    }[producer]
+    return {**labels, **extra}
+
+
+UNIT_INPUTS = {
+    _teacher_files: ("teacher",),
+    _pruned_teacher: ("teacher", "transfer_set"),
+    _student: ("transfer_set",),
+    _head: ("teacher", "transfer_set"),
+}
 
 
 def expected_names(unit: str) -> list[str]:
@@ -269,34 +316,35 @@ class Deployables:
         return self.group(profile, unit, read_only=True) is not None
 
     def group(self, profile, unit, bar=None, key_only=False, read_only=False):
-        producer, args = _parse(unit)
-        kd = campaign.kd_setting(profile)
+        producer, labels = _parse(unit)
+        needs_kd = producer in (_student, _head)
+        values = unit_values(
+            profile, unit, campaign.kd_setting(profile) if needs_kd else None
+        )
         settings = dict(
             experiment=self.name,
             unit=unit,
-            plan=dataclasses.asdict(PLANS[profile.name]),
-            kd=[kd.temperature, kd.alpha],
+            values=values,
+            mnist=campaign.data_fingerprint(profile),
             teacher=campaign.teacher_sha(profile),
-            profile=dataclasses.asdict(profile),  # data sizes and epochs, too
+            litert=records._version("ai-edge-litert"),
             keep_bytes=KEEP_BYTES,
         )
-        key = records.code_key(
-            producer,
-            campaign.read_transfer,
-            campaign.load_mnist,
-            settings=settings,
-        )
+        key = records.code_key(producer, settings=settings)
         if key_only:
             return key
         data = campaign.load_mnist(profile)
-        names = expected_names(unit)
 
         def compute():
+            inputs = {need: campaign.INPUTS[need](profile)
+                      for need in UNIT_INPUTS[producer]}  # fmt: skip
+            if producer is _head:  # resumable: a head trains for many epochs
+                inputs["checkpoint"] = records.Checkpoint(
+                    campaign.artifacts_dir(profile.name)
+                    / f"deployables-{unit}-{key}.npz"
+                )
             start = time.perf_counter()
-            # the KD setting comes in as a value (it is in the settings): read
-            # inside, it would bring the campaign's orchestration into the key
-            extra = (kd,) if producer in (_student, _head) else ()
-            measured = producer(profile, data, *args, unit, *extra)
+            measured = producer(data, name=unit, **inputs, **values)
             seconds = time.perf_counter() - start
             rows = [row for row, _ in measured]
             kept = {
@@ -307,7 +355,7 @@ class Deployables:
 
             def save(tmp):
                 with open(tmp, "wb") as file:
-                    np.savez(
+                    np.savez_compressed(
                         file,
                         rows=np.array(json.dumps(rows)),
                         **{
@@ -325,7 +373,7 @@ class Deployables:
             )
 
         def check(path, manifest):
-            return _check_record(path, manifest, names)
+            return _check_record(path, manifest, unit)
 
         value = records.produce(
             self.path(profile, unit),
@@ -340,9 +388,10 @@ class Deployables:
         return rows
 
 
-def _check_record(path: Path, manifest: dict, names: list[str]):
+def _check_record(path: Path, manifest: dict, unit: str):
     """(rows, kept files) of a unit's record, every value checked."""
-    n = manifest["test_images"]
+    n, names = manifest["test_images"], expected_names(unit)
+    _, labels = _parse(unit)
     with np.load(path, allow_pickle=False) as npz:
         require("rows" in npz.files, "no rows")
         rows = json.loads(str(npz["rows"]))
@@ -351,6 +400,10 @@ def _check_record(path: Path, manifest: dict, names: list[str]):
             for key in npz.files
             if key.startswith("tflite_")
         }
+    require(
+        isinstance(rows, list) and all(isinstance(r, dict) for r in rows),
+        "rows that are not a list of records",
+    )
     require(
         [r.get("name") for r in rows] == names,
         f"files {[r.get('name') for r in rows]}, expected {names}",
@@ -386,12 +439,28 @@ def _check_record(path: Path, manifest: dict, names: list[str]):
             0 < row["nonzero"] <= row["params"], f"{where}: non-zero weights"
         )
         require(0 < row["lzma_bytes"] and 0 < row["bytes"], f"{where}: bytes")
+        require(
+            row["seed"] == labels.get("seed", 0)
+            and row["size"]
+            == labels.get(
+                "sparsity", labels.get("width", labels.get("k", 0))
+            ),
+            f"{where}: seed {row['seed']} or size {row['size']} not the unit's",
+        )
+        right = np.frombuffer(row["test_correct"].encode(), "u1") == ord("1")
+        require(
+            abs(right.mean() - row["keras_test_accuracy"]) * n
+            <= row["disagreements"] + 1e-6,
+            f"{where}: the file and the Keras model differ on more images "
+            "than its disagreements",
+        )
         if row["bytes"] <= KEEP_BYTES:
             blob = files.get(row["name"])
             require(blob is not None, f"{where}: its file is not kept")
             require(
-                len(blob) == row["bytes"],
-                f"{where}: its file has {len(blob)} bytes, the row says {row['bytes']}",
+                len(blob) == row["bytes"]
+                and lzma_bytes(blob) == row["lzma_bytes"],
+                f"{where}: its kept file is not the one measured",
             )
     require(
         set(files) <= set(names), f"files {sorted(set(files) - set(names))}"
@@ -416,19 +485,25 @@ def table(profile: Profile) -> pd.DataFrame:
     return pd.concat(tables, ignore_index=True)
 
 
-def kept_file(profile: Profile, name: str) -> bytes:
-    """The bytes of a kept file, from its unit's record (checked)."""
+def _unit_of(profile: Profile, name: str) -> str:
+    """The unit that measures file ``name``."""
     unit = next(
         (u for u in unit_names(profile) if name in expected_names(u)), None
     )
     require(unit is not None, f"no unit of chapter 8 measures {name!r}")
+    return unit
+
+
+def kept_file(profile: Profile, name: str) -> bytes:
+    """The bytes of a kept file, from its unit's record (checked)."""
+    unit = _unit_of(profile, name)
     job = Deployables()
     path = job.path(profile, unit)
     manifest = records.read_manifest(
         path, job.group(profile, unit, key_only=True), False
     )
     require(manifest is not None, f"{path} is missing or stale")
-    _, files = _check_record(path, manifest, expected_names(unit))
+    _, files = _check_record(path, manifest, unit)
     require(name in files, f"{name} is over {KEEP_BYTES:,} bytes: not kept")
     return files[name]
 
@@ -444,12 +519,13 @@ def publish(
 
     models = results_dir(profile) / "models"
     models.mkdir(exist_ok=True)
+    blobs = {name: kept_file(profile, name) for name in names}  # all, first
+    for name, blob in blobs.items():
+        with atomic_path(models / f"{name}.tflite") as tmp:
+            tmp.write_bytes(blob)
     for stale in models.glob("*.tflite"):
         if stale.stem not in names:
             stale.unlink()
-    for name in names:
-        with atomic_path(models / f"{name}.tflite") as tmp:
-            tmp.write_bytes(kept_file(profile, name))
     rows = table.set_index("name").loc[list(names)]
     timing = times.set_index("name").loc[list(names)]
     listing = pd.DataFrame(
@@ -485,62 +561,70 @@ def _architecture(name: str) -> str:
     raise ValueError(f"file {name!r}: not one of chapter 8's")
 
 
-def _pruned_stand_in(profile: Profile, name: str, data) -> bytes:
+def _pruned_stand_in(teacher, data, name: str) -> bytes:
     """For a pruned teacher's file (not kept: 1.2 MB): the stored teacher
-    with its dense layer magnitude-pruned to the same sparsity (and shared
-    values, if the file has them), not fine-tuned, as an int8 file. It has
-    the file's shapes and number of zeros, which is what its latency can
-    depend on; its accuracy is not the file's."""
+    with its dense layer magnitude-pruned to the same sparsity (and its
+    values shared, if the file's are), not fine-tuned, as an int8 file. It
+    has the file's shapes and the same number of zeros in the dense kernel
+    (not the same positions), which is what its latency could depend on; its
+    accuracy is not the file's."""
     from book.deploy import magnitude_mask
 
     sparsity = float(name.removeprefix("teacher-pruned").split("-seed")[0])
-    teacher, _ = campaign.stored_teacher(profile)
     head = teacher_head(teacher)
     dense = head.get_layer("dense")
     kernel, bias = dense.get_weights()
     dense.set_weights([kernel * magnitude_mask(kernel, sparsity), bias])
     if "-shared-" in name:
         head = shared(head)
-    cut = holdout_cut(len(data.y_train))
-    calibration = data.x_train[: cut : max(1, cut // CALIBRATION_IMAGES)]
     with quiet():
-        return litert_file(on_images(teacher, head, name), calibration)
+        return litert_file(
+            on_images(teacher, head, name), calibration_images(data)
+        )
 
 
-def latency_files(
-    profile: Profile, measured: pd.DataFrame, names, folder: Path, kept: dict
-):
+def latency_files(teacher, data, measured: pd.DataFrame, names, folder: Path,
+                  kept: dict):  # fmt: skip
     """Write every named file to ``folder`` as ``<name>.tflite``: a kept file
-    as given (``kept``, read from its record); the teacher's two, rebuilt from the stored teacher and
-    checked against their rows' bytes; a pruned teacher's by its stand-in
-    (``_pruned_stand_in``). Returns {name: what stood in, or ""}."""
-    data = campaign.load_mnist(profile)
+    as given (``kept``, read from its record); the teacher's two, rebuilt
+    from the stored teacher and checked against their rows (bytes, and the
+    test images each gets right); a pruned teacher's by its stand-in
+    (``_pruned_stand_in``, checked for its size). Returns {name: what stood
+    in, or ""}."""
     rows = measured.set_index("name")
     stand_ins = {}
     for name in names:
-        stand_ins[name] = ""
-        if rows.loc[name, "bytes"] <= KEEP_BYTES:
-            blob = kept[name]
+        stand_ins[name], row = "", rows.loc[name]
+        path = folder / f"{name}.tflite"
+        if row["bytes"] <= KEEP_BYTES:
+            path.write_bytes(kept[name])
         elif name in ("teacher-float32", "teacher-int8"):
-            teacher, _ = campaign.stored_teacher(profile)
             model = on_images(teacher, teacher_head(teacher), "teacher")
-            cut = holdout_cut(len(data.y_train))
-            calibration = data.x_train[
-                : cut : max(1, cut // CALIBRATION_IMAGES)
-            ]
+            quantize = name.endswith("int8")
             with quiet():
                 blob = litert_file(
-                    model, calibration if name.endswith("int8") else None
+                    model, calibration_images(data) if quantize else None
                 )
+            path.write_bytes(blob)
+            right = litert_scores(path, data.x_test).argmax(1) == data.y_test
             require(
-                len(blob) == rows.loc[name, "bytes"],
-                f"{name} rebuilt has {len(blob):,} bytes, its record "
-                f"{rows.loc[name, 'bytes']:,}",
+                len(blob) == row["bytes"]
+                and "".join("1" if c else "0" for c in right)
+                == row["test_correct"],
+                f"{name} rebuilt from the stored teacher is not the file "
+                f"its record measured",
             )
+        elif name.startswith("teacher-pruned"):
+            blob = _pruned_stand_in(teacher, data, name)
+            require(
+                len(blob) == row["bytes"],
+                f"the stand-in for {name} has {len(blob):,} bytes, the file "
+                f"{row['bytes']:,}",
+            )
+            path.write_bytes(blob)
+            stand_ins[name] = "stand-in: same sparsity, not fine-tuned"
         else:
-            blob = _pruned_stand_in(profile, name, data)
-            stand_ins[name] = "same sparsity, not fine-tuned"
-        (folder / f"{name}.tflite").write_bytes(blob)
+            raise ValueError(f"{name} is over {KEEP_BYTES:,} bytes: not kept")
     return stand_ins
 
 
@@ -558,16 +642,22 @@ def latencies(profile: Profile, table: pd.DataFrame, names) -> pd.DataFrame:
 
     names = list(names)
     calls = PLANS[profile.name].latency_calls
+    job = Deployables()
+    units = {n: _unit_of(profile, n) for n in names}
     settings = dict(
         names=names,
         calls=calls,
         teacher=campaign.teacher_sha(profile),
-        files={
-            n: int(table.set_index("name").loc[n, "bytes"]) for n in names
+        mnist=campaign.data_fingerprint(profile),
+        litert=records._version("ai-edge-litert"),
+        # the records the files come from, and the models Keras times
+        units={
+            n: job.group(profile, u, key_only=True) for n, u in units.items()
         },
+        architectures={n: _architecture(n) for n in names},
     )
     key = records.code_key(
-        latency_files, _benchmark, campaign.load_mnist, settings=settings
+        latency_files, _benchmark, _architecture, settings=settings
     )
     path = campaign.runs_dir(profile) / Deployables.name / "latency.csv"
 
@@ -579,7 +669,12 @@ def latencies(profile: Profile, table: pd.DataFrame, names) -> pd.DataFrame:
                 if table.set_index("name").loc[n, "bytes"] <= KEEP_BYTES
             }
             stand_ins = latency_files(
-                profile, table, names, Path(folder), kept
+                campaign.stored_teacher(profile)[0],
+                campaign.load_mnist(profile),
+                table,
+                names,
+                Path(folder),
+                kept,
             )
             command = [
                 sys.executable, "-m", "book.deployables", folder, str(calls),
