@@ -927,6 +927,14 @@ INPUTS = {
 }
 
 
+def plain(values: dict) -> dict:
+    """``values`` as a manifest can hold them: a dataclass (a KD setting) as a dict."""
+    return {
+        name: dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v
+        for name, v in values.items()
+    }
+
+
 @dataclasses.dataclass(frozen=True)
 class Runs:
     """A job of single runs. Unit ``u`` of ``unit_list(profile)`` runs
@@ -964,7 +972,7 @@ class Runs:
         uses_teacher = bool({"teacher", "transfer_set"} & set(self.needs))
         settings = dict(
             experiment=self.name,
-            values=values,
+            values=plain(values),
             mnist=data_fingerprint(profile),
             teacher=teacher_sha(profile) if uses_teacher else None,
         )

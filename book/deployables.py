@@ -324,7 +324,7 @@ class Deployables:
         settings = dict(
             experiment=self.name,
             unit=unit,
-            values=values,
+            values=campaign.plain(values),
             mnist=campaign.data_fingerprint(profile),
             teacher=campaign.teacher_sha(profile),
             litert=records._version("ai-edge-litert"),

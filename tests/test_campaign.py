@@ -281,3 +281,18 @@ def test_keys_do_not_reach_the_campaigns_orchestration():
             )
         ]
         assert not reached, f"{producer.__name__} reaches {reached}"
+
+
+def test_every_units_settings_can_be_written_into_its_manifest():
+    import json
+
+    from book import deployables
+    from book.cnn import KdSetting
+
+    smoke, kd = PROFILES["smoke"], KdSetting(4.0, 0.0)
+    for job in campaign.SINGLE_RUNS:
+        for unit in job.units(smoke):
+            json.dumps(campaign.plain(job.values(smoke, unit, kd)))
+    for unit in deployables.unit_names(smoke):
+        json.dumps(campaign.plain(deployables.unit_values(smoke, unit, kd)))
+        assert deployables.expected_names(unit)
