@@ -708,17 +708,6 @@ def latencies(profile: Profile, table: pd.DataFrame, names) -> pd.DataFrame:
     return records.produce(path, key, compute, check)
 
 
-def _median_ms(call, calls: int) -> float:
-    for _ in range(20):  # warm-up
-        call()
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return 1000 * float(np.median(times))
-
-
 def _benchmark(folder: Path, calls: int, specs: list[str]) -> None:
     """Time ``<folder>/<name>.tflite`` for every ``name=architecture`` of
     ``specs`` (see ``_architecture``); print a CSV of ``LATENCY_COLUMNS``."""
@@ -728,7 +717,7 @@ def _benchmark(folder: Path, calls: int, specs: list[str]) -> None:
     from ai_edge_litert.interpreter import Interpreter
 
     from book.cnn import cnn_student
-    from book.deploy import LATENCY_COLUMNS, LATENCY_THREADS
+    from book.deploy import LATENCY_COLUMNS, LATENCY_THREADS, _median_ms
     from book.models import teacher_model
 
     tf.config.threading.set_intra_op_parallelism_threads(LATENCY_THREADS)
