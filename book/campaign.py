@@ -1267,7 +1267,9 @@ from book.deployables import Deployables  # noqa: E402
 
 records.snapshot_sources()
 
-# In order of need: what the most conclusions rest on first.
+# In order of need: what the most conclusions rest on first, then what
+# completes a chapter soonest (the heads' chapters before the CNN students'
+# and the bytes chapter's, which cost the most).
 JOBS = (
     experiment_named("kd_grid"),
     experiment_named("sweep"),
@@ -1275,12 +1277,12 @@ JOBS = (
     experiment_named("controls"),
     single_run("lr_demo"),
     single_run("keras_heads"),
+    experiment_named("sweep_large"),
     experiment_named("original_way"),
     CnnStudents(),
     single_run("omitted_digit"),
     single_run("distiller"),
     Deployables(),
-    experiment_named("sweep_large"),
     OtherTeachers(),
 )
 
