@@ -320,45 +320,52 @@ def s_of_f_distribution(reach: pd.Series) -> pd.Series:
     return shares
 
 
+def clopper_pearson(x, n, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """The exact (Clopper-Pearson) interval for a fraction: ``x`` of ``n``
+    trials succeeded; it covers the true fraction with at least ``level``."""
+    x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
+    tail = (1 - level) / 2
+    low = np.where(x > 0, stats.beta.ppf(tail, x, n - x + 1), 0.0)
+    high = np.where(x < n, stats.beta.ppf(1 - tail, x + 1, n - x), 1.0)
+    return low, high
+
+
 def single_run_s_of_f(
     table: pd.DataFrame,
     f: float,
     by: str = "k",
     acc: str = "test_accuracy",
-    resamples: int = 2000,
-    seed: int = 0,
+    level: float = 0.95,
 ) -> pd.DataFrame:
     """Per size (and "not reached", index NaN): the share of one-run-per-size
     experiments whose s(f) is that size, exactly from each size's fraction of
-    runs reaching f, with a 95% interval for the sampling error of those
-    fractions: each fraction drawn from its Jeffreys posterior, Beta(x + 1/2,
-    n - x + 1/2), which, unlike resampling the runs, is not degenerate when
-    all or none of a size's runs reach f."""
+    runs reaching f, with a simultaneous ``level`` interval for the sampling
+    error of those fractions.
+
+    The interval is each share's range over a box: every size's fraction in
+    its exact interval at level 1 - (1 - level) / m for m sizes (Bonferroni),
+    so all m fractions lie in the box together with probability at least
+    ``level``, and so do all the shares in their ranges. A share rises with
+    its own size's fraction and falls with each smaller size's, so its range
+    is reached at the box's corners. The share itself always lies inside."""
     groups = {k: (g[acc] >= f).to_numpy() for k, g in table.groupby(by)}
-    share = s_of_f_distribution(
-        pd.Series({k: r.mean() for k, r in groups.items()})
-    )
-    rng = np.random.default_rng(seed)
-    fractions = np.stack(
-        [
-            rng.beta(r.sum() + 0.5, len(r) - r.sum() + 0.5, resamples)
-            for r in groups.values()
-        ],
-        axis=1,
-    )
-    draws = np.stack(
-        [
-            s_of_f_distribution(pd.Series(row, index=list(groups))).to_numpy()
-            for row in fractions
-        ]
-    )
-    low, high = np.percentile(draws, [2.5, 97.5], axis=0)
+    groups = dict(sorted(groups.items()))
+    reached = np.array([r.sum() for r in groups.values()])
+    runs = np.array([len(r) for r in groups.values()])
+    low, high = clopper_pearson(reached, runs, 1 - (1 - level) / len(groups))
+    index = list(groups)
+    share = s_of_f_distribution(pd.Series(reached / runs, index=index))
+    # at the box's corners: own fraction low and smaller sizes' high, or the reverse
+    missed_low = np.concatenate([[1.0], np.cumprod(1 - high)])
+    missed_high = np.concatenate([[1.0], np.cumprod(1 - low)])
+    low_share = np.append(low * missed_low[:-1], missed_low[-1])
+    high_share = np.append(high * missed_high[:-1], missed_high[-1])
     return pd.DataFrame(
         dict(
             share=share.to_numpy(),
-            low=low,
-            high=high,
-            runs=[*(len(r) for r in groups.values()), np.nan],
+            low=low_share,
+            high=high_share,
+            runs=[*runs, np.nan],
         ),
         index=share.index,
     )

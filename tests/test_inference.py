@@ -97,6 +97,23 @@ def test_s_of_f_distribution_is_exact():
     # none of a size's runs reaching f still leaves room for it
     never = inference.single_run_s_of_f(frame.assign(test_accuracy=0.5), 0.95)
     assert never.share.iloc[0] == 0 and never.high.iloc[0] > 0.05
+    # every run reaching f at the smallest size: the share is 1, and inside
+    always = inference.single_run_s_of_f(frame.assign(test_accuracy=0.99), 0.95)
+    assert always.share.iloc[0] == 1 == always.high.iloc[0] and always.low.iloc[0] < 1
+
+
+def test_single_run_s_of_f_interval_covers():
+    """Simultaneous coverage of the shares' intervals, by simulation: at least 95%."""
+    rng = np.random.default_rng(1)
+    reach = pd.Series({1: 0.2, 2: 0.6, 4: 0.9})
+    truth = s_of_f_distribution(reach).to_numpy()
+    covered = []
+    for _ in range(400):
+        frame = pd.DataFrame(dict(k=np.repeat(reach.index, 10),
+                                  test_accuracy=(rng.random(30) < np.repeat(reach.to_numpy(), 10)) * 1.0))
+        got = inference.single_run_s_of_f(frame, 0.5)
+        covered.append(((got.low <= truth + 1e-12) & (truth <= got.high + 1e-12)).all())
+    assert np.mean(covered) >= 0.95
 
 
 def test_holm_adjusted_by_hand():
