@@ -361,11 +361,11 @@ def single_run_s_of_f(
     low_share = np.append(low * missed_low[:-1], missed_low[-1])
     high_share = np.append(high * missed_high[:-1], missed_high[-1])
     return pd.DataFrame(
-        dict(
-            share=share.to_numpy(),
-            low=low_share,
-            high=high_share,
-            runs=[*runs, np.nan],
-        ),
+        {
+            "share": share.to_numpy(),
+            "low": low_share,
+            "high": high_share,
+            "runs": [*runs, np.nan],
+        },
         index=share.index,
     )
