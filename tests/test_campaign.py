@@ -255,7 +255,7 @@ def test_keys_do_not_reach_the_campaigns_orchestration():
         "book.campaign.JOBS",
         "book.campaign.EXPERIMENTS",
         "book.campaign.SINGLE_RUNS",
-        "book.campaign._TEACHERS",
+        "book.campaign._LOADED",
         "book.campaign.run",
         "book.campaign.table",
         "book.campaign.kd_setting",
