@@ -1416,6 +1416,63 @@ def training_time(
     return pd.DataFrame(rows)
 
 
+def _duration(seconds: float) -> str:
+    if seconds >= 5400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def runtime_note(
+    profile: Profile, jobs: dict, teacher: bool = False, also: str = ""
+):
+    """A chapter's runtime note, as Markdown: what training the records it
+    reads took, as they recorded it (``jobs``: the words for each, by job
+    name; ``teacher``: the stored teacher too), on which CPUs, and how many
+    are not trained yet; ``also``: a sentence on what else it does."""
+    from IPython.display import Markdown
+
+    parts, cpus, missing, total = [], set(), 0, 0.0
+    if teacher:
+        stored = stored_teacher(profile, read_only=True)
+        if stored is None:
+            missing += 1
+        else:
+            manifest = stored[1]
+            total += manifest["seconds"]
+            cpus.add(manifest["cpu"])
+            parts.append(f"the teacher {_duration(manifest['seconds'])}")
+    for name, words in jobs.items():
+        job = next(j for j in JOBS if j.name == name)
+        rows = [
+            job.group(profile, u, read_only=True) for u in job.units(profile)
+        ]
+        done = [r for r in rows if r is not None]
+        missing += len(rows) - len(done)
+        seconds = sum(float(r.seconds.iloc[0]) for r in done)
+        cpus |= {r.cpu.iloc[0] for r in done}
+        total += seconds
+        parts.append(f"{words} {_duration(seconds)}")
+    listed = (
+        ", ".join(parts[:-1])
+        + (" and " if len(parts) > 1 else "")
+        + parts[-1]
+    )
+    text = (
+        f"**Runtime.** This chapter reads records that the campaign trained "
+        f"(`python -m book.campaign` trains them all in advance, resuming where "
+        f"it stopped); a record that is missing, or stale because its code "
+        f"changed, is trained when the chapter runs. Training them took "
+        f"{_duration(total)} on {' and '.join(sorted(cpus)) or 'no CPU yet'}: "
+        f"{listed}. {also + ' ' if also else ''}With its records in place the "
+        f"chapter only reads them; in "
+        f"the `smoke` profile (`BOOK_PROFILE=smoke`) it trains small records "
+        f"of its own in a few minutes."
+    )
+    if missing:
+        text += f" {missing} of its records are not trained yet."
+    return Markdown(text)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
