@@ -96,21 +96,6 @@ def _referenced(obj, tree: ast.AST, package: str) -> list[tuple[str, object]]:
     return found
 
 
-# obj -> (its tree's dump, what it references): parsed once per process (the
-# source a process runs does not change under it; see records.snapshot_sources).
-_PARSED: dict = {}
-
-
-def _parsed(obj, package: str) -> tuple[str, list]:
-    if (obj, package) not in _PARSED:
-        tree = _tree(obj)
-        _PARSED[obj, package] = (
-            ast.dump(tree),
-            _referenced(obj, tree, package),
-        )
-    return _PARSED[obj, package]
-
-
 def closure(*producers, package: str = "book") -> dict[str, str]:
     """Every ``book`` function and class that ``producers`` reach, as a dump
     of its syntax tree, and every plain ``book`` constant they read
@@ -125,8 +110,9 @@ def closure(*producers, package: str = "book") -> dict[str, str]:
             name = f"{obj.__module__}.{obj.__qualname__}"
             if name in seen:
                 continue
-            seen[name], referenced = _parsed(obj, package)
-            todo.extend(referenced)
+            tree = _tree(obj)
+            seen[name] = ast.dump(tree)
+            todo.extend(_referenced(obj, tree, package))
         elif isinstance(obj, PLAIN) and _inside(name, package):
             seen.setdefault(name, repr(obj))
     return seen

@@ -203,10 +203,18 @@ def _version(name: str) -> str:
 
 
 @functools.lru_cache(maxsize=None)
+def _closure(producers: tuple) -> dict:
+    """``closure`` of ``producers``, once per process (many units share
+    producers; the source a process runs does not change under it, and
+    ``_unchanged_since_loaded`` refuses a key if a file did)."""
+    return closure(*_expanded(producers))
+
+
+@functools.lru_cache(maxsize=None)
 def _code_key(producers: tuple, settings_json: str) -> str:
     """``code_key``, once per process for each (producers, settings)."""
     digest = hashlib.sha256()
-    found = closure(*_expanded(producers))
+    found = _closure(producers)
     _unchanged_since_loaded(found)
     # By bare name: moving a function to another module does not change what it computes.
     # A constant's repr may name a function by its address: keep the name only.
