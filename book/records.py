@@ -267,6 +267,17 @@ def cpu_model() -> str:
     return f"{fields.get('model name', 'unknown')} (model {fields.get('model', '?')})"
 
 
+def cpu_text(name: str) -> str:
+    """A CPU as ``cpu_model`` names it, for a sentence: 'Intel(R) Xeon(R)
+    Processor (model 167)' -> 'an Intel Xeon Processor (CPU model 167)'."""
+    name = " ".join(
+        re.sub(r"\((R|TM)\)", "", name)
+        .replace("(model", "(CPU model")
+        .split()
+    )
+    return ("an " if name[:1].lower() in "aeiou" else "a ") + name
+
+
 def sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:

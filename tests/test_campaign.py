@@ -29,6 +29,10 @@ def test_a_group_is_trained_once_and_a_damaged_record_again(profile, capsys):
     assert not controls.path(profile, 0).exists()
     assert campaign.table(profile, "controls", train=False).empty
     first = controls.group(profile, 0)
+    # a chapter's runtime note: the time its records took, and what is still missing
+    note = campaign.runtime_note(profile, {"controls": "the controls"}, teacher=True).data
+    assert "the teacher" in note and "the controls" in note
+    assert f"{len(controls.units(profile)) - 1} of its records are not trained yet" in note
     path = controls.path(profile, 0)
     written = path.stat().st_mtime_ns
     assert (
