@@ -1440,7 +1440,7 @@ def runtime_note(
             manifest = stored[1]
             total += manifest["seconds"]
             cpus.add(manifest["cpu"])
-            parts.append(f"the teacher {_duration(manifest['seconds'])}")
+            parts.append(f"the teacher ({_duration(manifest['seconds'])})")
     for name, words in jobs.items():
         job = next(j for j in JOBS if j.name == name)
         rows = [
@@ -1451,7 +1451,7 @@ def runtime_note(
         seconds = sum(float(r.seconds.iloc[0]) for r in done)
         cpus |= {r.cpu.iloc[0] for r in done}
         total += seconds
-        parts.append(f"{words} {_duration(seconds)}")
+        parts.append(f"{words} ({_duration(seconds)})")
     listed = (
         ", ".join(parts[:-1])
         + (" and " if len(parts) > 1 else "")
