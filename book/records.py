@@ -267,14 +267,17 @@ def cpu_model() -> str:
     return f"{fields.get('model name', 'unknown')} (model {fields.get('model', '?')})"
 
 
-def cpu_text(name: str) -> str:
+def cpu_text(name: str, article: bool = True) -> str:
     """A CPU as ``cpu_model`` names it, for a sentence: 'Intel(R) Xeon(R)
-    Processor (model 167)' -> 'an Intel Xeon Processor (CPU model 167)'."""
+    Processor (model 167)' -> 'an Intel Xeon Processor (CPU model 167)'
+    (without the article for a table)."""
     name = " ".join(
         re.sub(r"\((R|TM)\)", "", name)
         .replace("(model", "(CPU model")
         .split()
     )
+    if not article:
+        return name
     return ("an " if name[:1].lower() in "aeiou" else "a ") + name
 
 
