@@ -64,6 +64,26 @@ def sizes_text(sizes, name: str = "k") -> str:
     return f"at {name} = {', '.join(sizes[:-1])} and {sizes[-1]}"
 
 
+def verdicts_text(
+    comparison: pd.DataFrame, a: str, b: str, by: str = "k"
+) -> str:
+    """One family's verdicts (``paired``'s table, indexed by ``by``) as
+    clauses, ``a`` read as the subject: "ahead at k = 1 and 2; no difference
+    detected at k = 3; not resolved (3 runs) at k = 32 and 64". Every size
+    is in exactly one clause, so the sentence reads right whatever the runs
+    found."""
+    words = {f"{a} better": "ahead", f"{b} better": "behind"}
+    rank = ["ahead", "behind", "equivalent", "no difference", "not resolved"]
+    clauses: dict[str, list] = {}
+    for size, verdict in comparison.verdict.items():
+        clauses.setdefault(words.get(verdict, verdict), []).append(size)
+    ordered = sorted(
+        clauses,
+        key=lambda w: next(i for i, r in enumerate(rank) if w.startswith(r)),
+    )
+    return "; ".join(f"{w} {sizes_text(clauses[w], by)}" for w in ordered)
+
+
 def _signs(n: int) -> np.ndarray:
     """Every pattern of n signs (or 2**16 sampled ones, seeded, beyond ``EXACT_UP_TO``)."""
     if n <= EXACT_UP_TO:

@@ -128,3 +128,13 @@ def test_paired_events_count_the_discordant_seeds():
     assert (result["mse"], result["centred"], result["only mse"], result["only centred"]) == (8, 1, 7, 0)
     assert result.p == pytest.approx(2 * 0.5**7)
     assert result.verdict == "more often with mse"
+
+
+def test_verdicts_text_puts_every_size_in_one_clause():
+    comparison = pd.DataFrame(
+        {"verdict": ["kd better", "kd better", "no difference detected", "mse better",
+                     "equivalent (±0.002)", "not resolved (3 runs)"]},
+        index=pd.Index([1, 2, 3, 4, 5, 32], name="k"))
+    assert inference.verdicts_text(comparison, "kd", "mse") == (
+        "ahead at k = 1 and 2; behind at k = 4; equivalent (±0.002) at k = 5; "
+        "no difference detected at k = 3; not resolved (3 runs) at k = 32")
