@@ -135,17 +135,15 @@ def sign_flip_interval(d, level: float) -> tuple[float, float]:
 
 def tarone_family(min_p, alpha: float = ALPHA) -> np.ndarray:
     """Which hypotheses to count in a multiple-testing family (Tarone 1990):
-    leave out those whose smallest attainable p exceeds alpha / m, with m the
-    number kept, until none is left out. Valid because the smallest
+    the smallest K for which at most K hypotheses have a smallest attainable
+    p of alpha / K or less, and those hypotheses. Valid because the smallest
     attainable p does not depend on the direction of the data."""
     min_p = np.asarray(min_p, dtype=float)
-    kept = np.ones(len(min_p), bool)
-    while kept.any():
-        now = kept & (min_p <= alpha / kept.sum())
-        if (now == kept).all():
-            break
-        kept = now
-    return kept
+    for k in range(1, len(min_p) + 1):
+        kept = min_p <= alpha / k
+        if kept.sum() <= k:
+            return kept
+    return np.zeros(len(min_p), bool)
 
 
 def holm_levels(p_values, alpha: float = ALPHA) -> np.ndarray:

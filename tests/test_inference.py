@@ -138,3 +138,10 @@ def test_verdicts_text_puts_every_size_in_one_clause():
     assert inference.verdicts_text(comparison, "kd", "mse") == (
         "ahead at k = 1 and 2; behind at k = 4; equivalent (±0.002) at k = 5; "
         "no difference detected at k = 3; not resolved (3 runs) at k = 32")
+
+
+def test_tarone_keeps_sizes_that_reach_the_level_of_the_family_it_settles_on():
+    # ten sizes of ten untied seeds (smallest p 2/1024), two with one tie (2/512),
+    # two of three seeds (2/8): K = 12 holds all twelve, 0.05/12 >= 2/512
+    min_p = [2 / 1024] * 10 + [2 / 512] * 2 + [0.25] * 2
+    assert inference.tarone_family(min_p).tolist() == [True] * 12 + [False] * 2
