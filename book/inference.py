@@ -330,12 +330,17 @@ def s_of_f_distribution(reach: pd.Series) -> pd.Series:
     reaches f. P(s = size i) = reach_i x prod over smaller sizes of (1 -
     reach_j); NaN (not reached) gets the rest."""
     reach = reach.sort_index()
-    missed_before = np.concatenate([[1.0], np.cumprod(1 - reach.to_numpy())])
-    shares = pd.Series(
-        reach.to_numpy() * missed_before[:-1], index=reach.index
+    return pd.Series(
+        _first_reach(reach.to_numpy(), reach.to_numpy()),
+        index=[*reach.index, np.nan],
     )
-    shares.loc[np.nan] = missed_before[-1]
-    return shares
+
+
+def _first_reach(own, others) -> np.ndarray:
+    """P(s = size i) = own_i x prod over j < i of (1 - others_j), and the rest
+    (not reached) last; ``own`` and ``others`` differ at an interval's corners."""
+    missed_before = np.concatenate([[1.0], np.cumprod(1 - others)])
+    return np.append(own * missed_before[:-1], missed_before[-1])
 
 
 def clopper_pearson(x, n, level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -374,10 +379,10 @@ def single_run_s_of_f(
     index = list(groups)
     share = s_of_f_distribution(pd.Series(reached / runs, index=index))
     # at the box's corners: own fraction low and smaller sizes' high, or the reverse
-    missed_low = np.concatenate([[1.0], np.cumprod(1 - high)])
-    missed_high = np.concatenate([[1.0], np.cumprod(1 - low)])
-    low_share = np.append(low * missed_low[:-1], missed_low[-1])
-    high_share = np.append(high * missed_high[:-1], missed_high[-1])
+    # not reached is lowest where every size's fraction is high: _first_reach's
+    # last entry takes only ``others``
+    low_share = _first_reach(low, high)
+    high_share = _first_reach(high, low)
     return pd.DataFrame(
         {
             "share": share.to_numpy(),
