@@ -570,7 +570,7 @@ def experiment_named(name: str) -> Experiment:
 def table(profile: Profile, name: str, train: bool = True) -> pd.DataFrame:
     """Every group of job ``name``; with ``train=False`` only the finished
     ones (an empty table if none is)."""
-    job = next(j for j in JOBS if j.name == name)
+    job = job_named(name)
     tables = [
         job.group(profile, u, read_only=not train) for u in job.units(profile)
     ]
@@ -1301,6 +1301,32 @@ JOBS = (
     Deployables(),
     OtherTeachers(),
 )
+# What each job trains, in words for a reader (tables and runtime notes).
+JOB_TITLES = {
+    "kd_grid": "the KD grid",
+    "sweep": "the sweep, k ≤ 20",
+    "solo": "heads trained alone",
+    "controls": "the mechanism controls",
+    "lr_demo": "the learning-rate demo",
+    "keras_heads": "the Keras-fit heads",
+    "sweep_large": "the sweep, k = 32 and 64",
+    "original_way": "the original's way",
+    "cnn_students": "the CNN students",
+    "omitted_digit": "the omitted digit",
+    "distiller": "the Distiller run",
+    "deployables": "the bytes chapter's files",
+    "teacher_seeds": "other teachers",
+}
+
+
+def job_named(name: str):
+    """The job of ``JOBS`` called ``name``; an error listing the names if none is."""
+    job = next((j for j in JOBS if j.name == name), None)
+    if job is None:
+        raise ValueError(
+            f"no campaign job {name!r}: expected one of {[j.name for j in JOBS]}"
+        )
+    return job
 
 
 def run(
@@ -1442,7 +1468,7 @@ def runtime_note(
             cpus.add(manifest["cpu"])
             parts.append(f"the teacher ({_duration(manifest['seconds'])})")
     for name, words in jobs.items():
-        job = next(j for j in JOBS if j.name == name)
+        job = job_named(name)
         rows = [
             job.group(profile, u, read_only=True) for u in job.units(profile)
         ]

@@ -300,3 +300,9 @@ def test_every_units_settings_can_be_written_into_its_manifest():
     for unit in deployables.unit_names(smoke):
         json.dumps(campaign.plain(deployables.unit_values(smoke, unit, kd)))
         assert deployables.expected_names(unit)
+
+
+def test_every_job_has_a_title_and_an_unknown_name_is_named():
+    assert set(campaign.JOB_TITLES) == {job.name for job in campaign.JOBS}
+    with pytest.raises(ValueError, match="no campaign job 'swep'.*'sweep'"):
+        campaign.job_named("swep")
