@@ -42,7 +42,7 @@ from book.cnn import (
     train_student,
 )
 from book.cnn import METHODS as CNN_METHODS
-from book.data import NUM_CLASSES, data_fingerprint, load_mnist
+from book.data import NUM_CLASSES, Mnist, data_fingerprint, load_mnist
 from book.distill import (
     METHODS,
     ORIGINAL_MSE,
@@ -109,14 +109,25 @@ def teacher_sha(profile: Profile) -> str:
 # profile -> (model, manifest), once loaded and checked. Not a plain dict at
 # module level: a key's closure (book.codekey) would hash what it holds.
 # Likewise profile -> the sweep's methods (the KD grid's choice), once read.
-_LOADED = types.SimpleNamespace(teachers={}, methods={})
+# And (profile, data fingerprint) -> MNIST as load_mnist gives it: reading the
+# records needs it for every group, and each load decompresses the file anew.
+_LOADED = types.SimpleNamespace(teachers={}, methods={}, mnist={})
 
 
 def forget_teacher() -> None:
-    """Drop the teachers and KD choices this process loaded (tests that
+    """Drop the teachers, KD choices and data this process loaded (tests that
     change the records)."""
     _LOADED.teachers.clear()
     _LOADED.methods.clear()
+    _LOADED.mnist.clear()
+
+
+def mnist_of(profile: Profile) -> Mnist:
+    """``load_mnist(profile)``, loaded once per process and data file."""
+    key = (profile.name, data_fingerprint(profile))
+    if key not in _LOADED.mnist:
+        _LOADED.mnist[key] = load_mnist(profile)
+    return _LOADED.mnist[key]
 
 
 def stored_teacher(profile: Profile, read_only: bool = False):
@@ -173,7 +184,7 @@ def stored_teacher(profile: Profile, read_only: bool = False):
             / f"teacher-{manifest['sha256']}"
         )
         if not passed.is_file():
-            data = load_mnist(profile)
+            data = mnist_of(profile)
             logits = model.predict(data.x_test, batch_size=1024, verbose=0)
             accuracy = float((logits.argmax(1) == data.y_test).mean())
             recorded = manifest["history"]["val_accuracy"][-1]
@@ -240,7 +251,7 @@ def transfer(profile: Profile, data: str = "inference") -> TransferSet:
     path = artifacts_dir(profile.name) / (
         f"campaign-transfer-{teacher_manifest['sha256'][:12]}-{data}.npz"
     )
-    mnist = load_mnist(profile)
+    mnist = mnist_of(profile)
     settings = dict(
         teacher=teacher_manifest["sha256"],
         data=data,
@@ -654,7 +665,7 @@ class CnnStudents:
         if key_only:
             return key
         path = self.path(profile, unit)
-        mnist = load_mnist(profile)
+        mnist = mnist_of(profile)
 
         def compute():
             logits = transfer(profile).train_logits
@@ -837,7 +848,7 @@ class OtherTeachers:
         if key_only:
             return key
         path = self.path(profile, teacher_seed)
-        mnist = load_mnist(profile)
+        mnist = mnist_of(profile)
 
         def compute():
             start = time.perf_counter()
@@ -938,7 +949,7 @@ CHAPTER3_K = 6  # chapter 3's head: the original's k
 # Inputs a single run can take, loaded in ``Runs.group`` and passed in as values:
 # a producer that loaded them itself would bring the storage code into its key.
 INPUTS = {
-    "mnist": lambda profile: load_mnist(profile),
+    "mnist": lambda profile: mnist_of(profile),
     "teacher": lambda profile: stored_teacher(profile)[0],
     # not "transfer": a parameter of that name would shadow transfer() in a closure
     "transfer_set": lambda profile: transfer(profile),
@@ -997,7 +1008,7 @@ class Runs:
         key = records.code_key(self.train, settings=settings)
         if key_only:
             return key
-        n = len(load_mnist(profile).y_test)
+        n = len(mnist_of(profile).y_test)
 
         def compute():
             inputs = {need: INPUTS[need](profile) for need in self.needs}
@@ -1399,7 +1410,7 @@ def training_time(
     fused group of at least ``FUSED_MIN_UNITS`` units; any other run counts
     its measured time as its own bound). Valid across resumed sessions: each
     record holds its own time."""
-    n_train = len(load_mnist(profile).y_train)
+    n_train = len(mnist_of(profile).y_train)
     rows = []
     for job in JOBS:
         for unit in job.units(profile):

@@ -333,7 +333,7 @@ class Deployables:
         key = records.code_key(producer, settings=settings)
         if key_only:
             return key
-        data = campaign.load_mnist(profile)
+        data = campaign.mnist_of(profile)
 
         def compute():
             inputs = {need: campaign.INPUTS[need](profile)
@@ -670,7 +670,7 @@ def latencies(profile: Profile, table: pd.DataFrame, names) -> pd.DataFrame:
             }
             stand_ins = latency_files(
                 campaign.stored_teacher(profile)[0],
-                campaign.load_mnist(profile),
+                campaign.mnist_of(profile),
                 table,
                 names,
                 Path(folder),
