@@ -68,18 +68,31 @@ def verdicts_text(
     comparison: pd.DataFrame, a: str, b: str, by: str = "k"
 ) -> str:
     """One family's verdicts (``paired``'s table, indexed by ``by``) as
-    clauses, ``a`` read as the subject: "ahead at k = 1 and 2; no difference
-    detected at k = 3; not resolved (3 runs) at k = 32 and 64". Every size
-    is in exactly one clause, so the sentence reads right whatever the runs
-    found."""
-    words = {f"{a} better": "ahead", f"{b} better": "behind"}
-    rank = ["ahead", "behind", "equivalent", "no difference", "not resolved"]
+    clauses that follow "<a> is": "ahead at k = 1 and 2; equivalent within
+    ±0.002 at k = 5; not detectably different at k = 3; unresolved (3 runs)
+    at k = 32". Every size is in exactly one clause, so the sentence reads
+    right whatever the runs found."""
+
+    def words(verdict: str) -> str:
+        if verdict == f"{a} better":
+            return "ahead"
+        if verdict == f"{b} better":
+            return "behind"
+        if verdict.startswith("equivalent"):
+            return f"equivalent within ±{MARGIN:g}"
+        if verdict.startswith("no difference"):
+            return "not detectably different"
+        return verdict.replace("not resolved", "unresolved")
+
+    rank = ["ahead", "behind", "equivalent", "not detectably", "unresolved"]
     clauses: dict[str, list] = {}
     for size, verdict in comparison.verdict.items():
-        clauses.setdefault(words.get(verdict, verdict), []).append(size)
+        clauses.setdefault(words(verdict), []).append(size)
     ordered = sorted(
         clauses,
-        key=lambda w: next(i for i, r in enumerate(rank) if w.startswith(r)),
+        key=lambda w: next(
+            (i for i, r in enumerate(rank) if w.startswith(r)), len(rank)
+        ),
     )
     return "; ".join(f"{w} {sizes_text(clauses[w], by)}" for w in ordered)
 

@@ -136,8 +136,8 @@ def test_verdicts_text_puts_every_size_in_one_clause():
                      "equivalent (±0.002)", "not resolved (3 runs)"]},
         index=pd.Index([1, 2, 3, 4, 5, 32], name="k"))
     assert inference.verdicts_text(comparison, "kd", "mse") == (
-        "ahead at k = 1 and 2; behind at k = 4; equivalent (±0.002) at k = 5; "
-        "no difference detected at k = 3; not resolved (3 runs) at k = 32")
+        "ahead at k = 1 and 2; behind at k = 4; equivalent within ±0.002 at k = 5; "
+        "not detectably different at k = 3; unresolved (3 runs) at k = 32")
 
 
 def test_tarone_keeps_sizes_that_reach_the_level_of_the_family_it_settles_on():
