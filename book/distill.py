@@ -142,7 +142,7 @@ METHODS = {
     m.name: m
     for m in (
         Method("mse", "MSE on teacher logits", mse_logits_loss),
-        Method("hard", "hard labels (no teacher)", hard_label_loss),
+        Method("hard", "hard labels (no teacher logits)", hard_label_loss),
     )
 }
 # The original's student recipe: MSE on logits, Adadelta at Keras 1.1-1.2's epsilon.
