@@ -50,211 +50,198 @@ def published(name: str) -> dict:
     return json.loads((PUBLISHED / f"{name}.json").read_text())
 
 
-def _stats(name: str, size: str) -> pd.DataFrame:
-    """Mean, standard deviation and count of test accuracy per (method, size) of a published table."""
-    runs = pd.read_csv(PUBLISHED / f"{name}.csv")
-    return runs.groupby(
-        ["method", "method_label", size, "params"], as_index=False, sort=False
-    ).test_accuracy.agg(["mean", "std", "count"])
+def published_table(name: str) -> pd.DataFrame:
+    """Every record of experiment ``name`` in the full profile; an error
+    naming what is missing rather than a partial table."""
+    from book import campaign
+    from book.profile import PROFILES
+
+    full = PROFILES["full"]
+    job = campaign.job_named(name)
+    missing = [u for u in job.units(full) if not job.finished(full, u)]
+    if missing:
+        raise RuntimeError(
+            f"{name}: records {missing} are missing or stale in results/runs; "
+            "run `python -m book.campaign`"
+        )
+    return campaign.table(full, name, train=False)
 
 
-def short_label(method: str) -> str:
-    """A method's name for a narrow table column: MSE, hard, KD, distilled, scratch."""
-    prefix = method.split("-")[0]
-    return {
-        "mse": "MSE",
-        "hard": "hard",
-        "kd": "KD",
-        "distilled": "distilled",
-        "scratch": "scratch",
-    }.get(prefix, method)
+def runs_text(accuracies) -> str:
+    """The median run, the lowest and the highest, and how many runs."""
+    a = pd.Series(accuracies)
+    if len(a) == 1:
+        return f"{a.iloc[0]:.4f} (1 run)"
+    return f"{a.median():.4f} ({a.min():.4f} to {a.max():.4f}, {len(a)} runs)"
 
 
-def _accuracy(mean: float, sd: float | None = None) -> str:
-    return f"{mean:.4f}" if sd is None else f"{mean:.4f} ± {sd:.4f}"
+def published_heads() -> pd.DataFrame:
+    """Every published head of the sweep (k <= 20 and the large sizes), with its parameters."""
+    from book.models import student_params
+
+    heads = pd.concat(
+        [published_table("sweep"), published_table("sweep_large")],
+        ignore_index=True,
+    )
+    heads["params"] = heads.k.map(student_params)
+    return heads
 
 
 def headline_table() -> pd.DataFrame:
-    """The headline results (intro and README), built from the published results files:
-    one row per model, the training method, the seeds, size and test accuracy (mean ± SD)."""
-    from book import original
-    from book.frontier import smallest_size
-    from book.models import compression_rate
+    """The teacher, the original's student beside ours at k = 6, and the
+    smallest student of each kind whose median run reaches 0.95 / 0.99
+    (the intro's and the README's table, from the full profile's records)."""
+    from book import campaign, original
+    from book.models import TEACHER_PARAMS, compression_rate, student_params
+    from book.profile import PROFILES
 
-    teacher, k6 = published("teacher"), published("student_k6")
-    heads, cnns = _stats("sweep", "k"), _stats("cnn_students", "width")
+    full = PROFILES["full"]
+    labels = {m.name: m.label for m in campaign.sweep_methods(full)}
+    heads, cnns = published_heads(), published_table("cnn_students")
+    _, teacher = campaign.stored_teacher(full, read_only=True)
     rows = [
         (
             "teacher CNN",
             "hard labels",
-            1,
-            teacher["params"],
-            _accuracy(teacher["test_accuracy"]),
+            TEACHER_PARAMS,
+            runs_text([teacher["history"]["val_accuracy"][-1]]),
         ),
         (
             "original's student, k = 6",
-            "MSE on logits (quoted)",
-            1,
-            k6["params"],
-            _accuracy(original.STUDENT_K6_ACCURACY),
+            "MSE on dropout-on logits (its README)",
+            student_params(6),
+            runs_text([original.STUDENT_K6_ACCURACY]),
         ),
     ]
-    for m in heads.method.unique():
-        of_method = heads[heads.method == m]
-        smallest = smallest_size(of_method, 0.95, acc="mean")
-        for _, r in of_method[
-            (of_method.k == 6) | (of_method.params == smallest)
-        ].iterrows():
-            note = " (smallest ≥ 0.95)" if r.params == smallest else ""
-            rows.append(
-                (
-                    f"head, k = {r.k}{note}",
-                    r.method_label,
-                    r["count"],
-                    r.params,
-                    _accuracy(r["mean"], r["std"]),
-                )
+    for m, label in labels.items():
+        runs = heads[(heads.method == m) & (heads.k == 6)]
+        rows.append(
+            (
+                "head, k = 6",
+                label,
+                student_params(6),
+                runs_text(runs.test_accuracy),
             )
-    for m in cnns.method.unique():
-        of_method = cnns[cnns.method == m]
-        for level in (0.98, 0.99):
-            smallest = smallest_size(of_method, level, acc="mean")
-            for _, r in of_method[of_method.params == smallest].iterrows():
-                rows.append(
-                    (
-                        f"CNN, w = {r.width} (smallest ≥ {level})",
-                        r.method_label,
-                        r["count"],
-                        r.params,
-                        _accuracy(r["mean"], r["std"]),
-                    )
-                )
-    table = pd.DataFrame(
-        rows,
-        columns=["model", "training", "seeds", "parameters", "test accuracy"],
-    )
-    table.insert(
-        4, "compression", [compression_rate(p) for p in table.parameters]
-    )
-    return table.set_index("model")
-
-
-def best_per_rate_table() -> pd.DataFrame:
-    """For every student size (heads of the sweep, CNN students), the training method with the
-    best mean test accuracy, and every method it ties with (paired 95% interval containing zero)."""
-    from book.models import compression_rate
-    from book.stats import best_with_ties
-
-    sweep, cnns = (
-        pd.read_csv(PUBLISHED / "sweep.csv"),
-        pd.read_csv(PUBLISHED / "cnn_students.csv"),
-    )
-    rows = []
-    for runs, size, name in (
-        (sweep, "k", "head, k = {}"),
-        (cnns, "width", "CNN, w = {}"),
+        )
+    cnn_kinds = {"distilled": "distilled", "scratch": "from scratch"}
+    for table, size, kinds, f in (
+        (heads, "k", labels, 0.95),
+        (cnns, "width", cnn_kinds, 0.99),
     ):
-        best = best_with_ties(runs, list(runs.method.unique()), by=size)
-        for value, methods in best.items():
-            leader = methods.split(" = ")[0]
-            at = runs[(runs[size] == value) & (runs.method == leader)]
+        for m, label in kinds.items():
+            of_method = table[table.method == m]
+            medians = of_method.groupby(size).test_accuracy.median()
+            reaching = medians[medians >= f]
+            if reaching.empty:
+                continue
+            at = of_method[of_method[size] == reaching.index.min()]
+            name = "head, k" if size == "k" else "CNN, w"
             rows.append(
                 (
-                    name.format(value),
+                    f"{name} = {reaching.index.min()} (smallest test median ≥ {f:g})",
+                    label,
                     int(at.params.iloc[0]),
-                    " = ".join(short_label(m) for m in methods.split(" = ")),
-                    _accuracy(
-                        at.test_accuracy.mean(), at.test_accuracy.std()
-                    ),
+                    runs_text(at.test_accuracy),
                 )
             )
     table = pd.DataFrame(
-        rows,
-        columns=[
-            "student",
-            "parameters",
-            "best method (= ties)",
-            "test accuracy",
-        ],
+        rows, columns=["model", "training", "parameters", "test accuracy"]
     )
     table.insert(
-        2, "compression", [compression_rate(p) for p in table.parameters]
+        3, "compression", [compression_rate(p) for p in table.parameters]
     )
-    return table.sort_values("parameters").set_index("student")
+    return table
+
+
+def comparisons_table() -> pd.DataFrame:
+    """Per head size: the methods' medians and what the paired tests found."""
+    from book import campaign
+    from book.inference import paired
+    from book.models import student_params
+    from book.profile import PROFILES
+
+    heads = published_heads()
+    kd = campaign.sweep_methods(PROFILES["full"])[2].name
+    short = {"mse": "MSE", "hard": "hard", kd: "KD"}
+    found, unresolved = {}, {}
+    for a, b in ((kd, "mse"), (kd, "hard"), ("mse", "hard")):
+        for row in paired(heads, a, b).itertuples():
+            said = found.setdefault(row.k, [])
+            if row.verdict == f"{a} better":
+                said.append(f"{short[a]} > {short[b]}")
+            elif row.verdict == f"{b} better":
+                said.append(f"{short[b]} > {short[a]}")
+            elif row.verdict.startswith("equivalent"):
+                said.append(f"{short[a]} ≈ {short[b]}")
+            elif row.verdict.startswith("not resolved"):
+                unresolved.setdefault(row.k, []).append(
+                    f"{short[a]}–{short[b]}"
+                )
+    medians = heads.pivot_table(
+        index="k", columns="method", values="test_accuracy", aggfunc="median"
+    )
+    return pd.DataFrame(
+        {
+            "k": medians.index,
+            "parameters": [student_params(k) for k in medians.index],
+            "median: MSE / hard / KD": [
+                " / ".join(f"{medians.loc[k, m]:.4f}" for m in short)
+                for k in medians.index
+            ],
+            "differences detected": [
+                "; ".join(found.get(k, []) or ["none"])
+                + (
+                    f" ({', '.join(unresolved[k])} not resolved)"
+                    if k in unresolved
+                    else ""
+                )
+                for k in medians.index
+            ],
+        }
+    )
 
 
 def _markdown(table: pd.DataFrame) -> str:
     """A results table for the README: the same numbers, formatted as the book's tables are."""
     table = table.copy()
     table["parameters"] = table.parameters.map("{:,}".format)
-    table["compression"] = table.compression.map("{:.1f}x".format)
-    return table.to_markdown()
+    table["compression"] = table.compression.map("{:.1f}×".format)
+    return table.to_markdown(index=False)
 
 
 def performance_tables() -> tuple[str, pd.DataFrame, pd.DataFrame]:
-    """From ``results/performance.json`` (``benchmarks/performance.py``): a line saying where,
-    when and how it was measured; the targets against the measurements; the teacher's levers."""
-    perf = published("performance")
-    where = (
-        f"Measured on {perf['date']}, {perf['cpus']} CPUs ({perf['machine']}; matmul peak "
-        f"{perf['matmul_gflops']['float32']:.0f} GFLOP/s fp32, {perf['matmul_gflops']['bfloat16']:.0f} "
-        f"bf16), by `{perf['command']}`."
-    )
-    if perf.get("bf16_teacher"):
-        bf16 = next(
-            lever
-            for lever in perf["teacher_levers"]
-            if lever["lever"].startswith("bf16")
-        )
-        where += (
-            f" The whole teacher trained in bf16 ({perf['bf16_teacher']['epochs']} epochs) reached "
-            f"{perf['bf16_teacher']['test_accuracy']:.4f} test accuracy, the published fp32 teacher "
-            f"{published('teacher')['test_accuracy']:.4f}; a bf16 epoch takes {bf16['epoch_seconds']:.1f} s "
-            f"at the lever's best round, but every published number is fp32."
-        )
-    bound = perf["chapters"].get("cold_lower_bound_minutes")
-    if bound:
-        where += (
-            f" Cold, the book needs at least {bound['total']:.0f} min: the training time recorded by "
-            f"the published runs of the sweep ({bound['sweep']:.0f} min) and the CNN students "
-            f"({bound['cnn_students']:.0f} min), and the teacher's epochs at the measured rate "
-            f"({bound['teacher']:.1f} min); the temperature grid and the other runs come on top."
-        )
-    step = perf["sweep"].get("breakdown")
-    if step:
-        ms = step["ms_per_step"]
-        where += (
-            f" One fused sweep step ({step['units']} hidden units, batch {step['batch']}) took "
-            f"{ms['whole_fused_step']:.1f} ms, of which the forward matmul {ms['forward_matmul']:.1f}, "
-            f"the weight-gradient matmul {ms['weight_gradient_matmul']:.1f} and TensorFlow's fused "
-            f"Adadelta update {ms['adadelta_update']:.1f} ms; a sweep method's "
-            f"{step['method_target_minutes']}-minute target needs {step['target_ms_per_step']:.1f} ms "
-            f"for the whole step"
-            + (
-                ", less than these three passes alone."
-                if step["method_minutes_three_passes"]
-                > step["method_target_minutes"]
-                else "."
-            )
-        )
+    """From ``results/performance.json`` (``benchmarks/performance.py``): a line
+    saying where, when and how it was measured; the targets against the
+    measurements; the teacher's training levers."""
+    from book.records import cpu_text
 
-    def measured(t):
-        value = next(v for k, v in t.items() if k.startswith("measured"))
-        return (
-            f">= {value} (recorded training time)"
-            if t.get("lower_bound")
-            else value
+    perf = published("performance")
+    peaks = perf["matmul_gflops"]
+    where = (
+        f"Measured on {perf['date']} on {cpu_text(perf['machine'])} with "
+        f"{perf['cpus']} logical CPUs (matmul peak {peaks['float32']:.0f} "
+        f"GFLOP/s fp32, {peaks['bfloat16']:.0f} bf16; memory "
+        f"{perf['memory_gb_per_s']:.0f} GB/s), by `{perf['command']}`."
+    )
+    units = {"measured_minutes": " min", "measured_seconds": " s"}
+
+    def measured(target: dict) -> str:
+        key, value = next(
+            (k, v) for k, v in target.items() if k.startswith("measured")
         )
+        if value is None:
+            return "not measured"
+        return f"{value}{units.get(key, '')}"
 
     targets = pd.DataFrame(
         [
-            dict(
-                target=name,
-                measured=measured(t),
-                met={True: "yes", False: "no", None: "not measured"}[
+            {
+                "target": name.replace("<=", "≤"),
+                "measured": measured(t),
+                "met": {True: "yes", False: "no", None: "not measured"}[
                     t["met"]
                 ],
-            )
+            }
             for name, t in perf["targets"].items()
         ]
     )
