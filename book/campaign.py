@@ -582,6 +582,10 @@ def table(profile: Profile, name: str, train: bool = True) -> pd.DataFrame:
     """Every group of job ``name``; with ``train=False`` only the finished
     ones (an empty table if none is)."""
     job = job_named(name)
+    if train and name != "kd_grid":
+        # Most jobs train at the grid's KD setting, and asking for a key never
+        # trains: the grid comes first (its records are read if they exist).
+        table(profile, "kd_grid")
     tables = [
         job.group(profile, u, read_only=not train) for u in job.units(profile)
     ]
