@@ -37,7 +37,7 @@ PHONE = {"width": 390, "height": 844}
 PUBLISHED_ONLY = {"book.pdf"}
 # Chapters that draw no figure, and why; every other chapter must have one.
 TEXT_ONLY_CHAPTERS = {
-    "10_speed": "the appendix's benchmark tables",
+    "11_speed": "the appendix's benchmark tables",
 }
 
 
@@ -246,7 +246,7 @@ def check_phone_layout(page, site: str, where: str) -> None:
 # Equations the prose refers back to, by page: each must carry a number.
 NUMBERED_EQUATIONS = {
     "04_temperature": ["eq-kd-loss", "eq-high-t-limit", "eq-mse-decomposition"],
-    "06_s_of_f": ["eq-s-of-f"],
+    "07_s_of_f": ["eq-s-of-f"],
 }
 
 
