@@ -471,20 +471,6 @@ def _check_record(path: Path, manifest: dict, unit: str):
     return frame, files
 
 
-def table(profile: Profile) -> pd.DataFrame:
-    """Every measured file of the finished units, one row each."""
-    job = Deployables()
-    tables = [
-        job.group(profile, u, read_only=True) for u in unit_names(profile)
-    ]
-    tables = [t for t in tables if t is not None]
-    require(
-        tables,
-        f"no finished unit of chapter 8 in {campaign.runs_dir(profile)}",
-    )
-    return pd.concat(tables, ignore_index=True)
-
-
 def _unit_of(profile: Profile, name: str) -> str:
     """The unit that measures file ``name``."""
     unit = next(

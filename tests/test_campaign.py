@@ -266,7 +266,6 @@ def test_keys_do_not_reach_the_campaigns_orchestration():
         "book.campaign.sweep_methods",
         "book.campaign.stored_teacher",
         "book.campaign.transfer",
-        "book.deployables.table",
         "book.deployables.Deployables",
         "book.deployables.PLANS",
         "book.records.",
