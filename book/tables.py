@@ -24,7 +24,7 @@ KINDS = {
     "accuracy": "{:.4f}",  # test or held-out accuracy, 4 decimals
     "difference": "{:+.4f}",  # a difference of accuracies, signed
     "count": "{:,.0f}",  # parameters, images, errors
-    "rate": "{:.1f}x",  # compression rate
+    "rate": "{:.1f}×",  # compression rate
     "seconds": "{:,.0f}",
     "minutes": "{:.1f}",
     "setting": "{:g}",  # T, alpha, k

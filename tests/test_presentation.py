@@ -12,7 +12,7 @@ def test_tables_format_by_kind_and_hide_the_index():
                           "compression": [32.19, 16.17]})
     shown = show(table, "Sizes", kinds={"test accuracy": "accuracy", "compression": "rate"})
     html, markdown = shown._repr_html_(), shown._repr_markdown_()
-    for text in ("37,280", "0.9123", "0.5000", "16.2x", 'class="book-table"', "Sizes"):
+    for text in ("37,280", "0.9123", "0.5000", "16.2×", 'class="book-table"', "Sizes"):
         assert text in html
     assert "level0_row0" not in html  # no index column
     assert "| 2 | 37,280 | 0.9123 | 32.2x |" in markdown
