@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from book import records
+from book import distill, records
 from book.cache import artifacts_dir, require
 from book.cnn import (
     BIAS_OFFSETS,
@@ -60,7 +60,6 @@ from book.profile import (
     current_profile,
 )
 from book.results import results_dir
-from book.sweep import MECHANISM_MAX_K, ORIGINAL_SIZES, mechanism_methods
 from book.teacher import (
     TransferSet,
     extract,
@@ -329,6 +328,32 @@ def transfer(profile: Profile, data: str = "inference") -> TransferSet:
 
 
 # --- the experiments ------------------------------------------------------------------
+
+
+# Chapter 5's mechanism runs: which part of logit regression hurts the smallest heads?
+MECHANISM_MAX_K = 8
+
+
+def mechanism_methods() -> list[distill.Method]:
+    """Controls that each change one thing about MSE on logits: the mean logit
+    (centred MSE), squared error itself (KD at high T, alpha = 0, whose limit is
+    centred MSE), and the loss's scale under Adadelta (MSE / 100)."""
+
+    def scaled_mse(y_true, y_pred):
+        return distill.mse_logits_loss(y_true, y_pred) / 100
+
+    return [
+        distill.Method(
+            "mse-centred", "MSE on centred logits", distill.centred_mse_loss
+        ),
+        distill.kd_method(20, 0.0),
+        distill.kd_method(100, 0.0),
+        distill.Method("mse-scaled", "MSE on logits / 100", scaled_mse),
+    ]
+
+
+# The original's sweep, as it ran: its sizes, its targets (dropout on), its Adadelta epsilon.
+ORIGINAL_SIZES = (2, 3, 4, 5, 6, 7)
 
 
 def sweep_methods(profile: Profile) -> list[Method]:

@@ -14,38 +14,23 @@ augmentation and the teacher in inference mode (which is how ``Distiller``
 calls it) the teacher's logits for an image never change, so the runs here
 read them from chapter 2's transfer set instead: ``distillation_loss`` is the
 Distiller's loss on cached logits. ``tests/test_cnn.py`` checks that one
-training step gives the same weights by both routes, and ``distiller_run``
-trains one student end to end with ``Distiller`` itself.
+training step gives the same weights by both routes, and the campaign's
+``distiller`` run (``book.campaign.train_distiller``) trains one student end
+to end with ``Distiller`` itself.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import sys
-import time
-from pathlib import Path
 
 import keras
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
-from book.cache import (
-    artifacts_dir,
-    atomic_path,
-    cached,
-    fields_check,
-    save_csv,
-    settings_key,
-)
-from book.data import NUM_CLASSES, Mnist, load_mnist
-from book.distill import accuracy, targets
+from book.data import NUM_CLASSES
+from book.distill import targets
 from book.models import compression_rate
-from book.profile import Profile
-from book.results import results_dir
-from book.teacher import logits_model, teacher_settings, transfer_set
-from book.temperature import best_setting, grid_search, holdout_cut
+from book.teacher import logits_model
 
 CNN_BATCH = 128
 CNN_LEARNING_RATE = (
@@ -186,192 +171,6 @@ def train_student(
     return student
 
 
-def _logits(model: keras.Model, images: np.ndarray) -> np.ndarray:
-    return model.predict(images, batch_size=1024, verbose=0)
-
-
-def _runs_dir(profile: Profile, name: str, kd: KdSetting) -> Path:
-    return artifacts_dir(profile.name) / "{}-{}".format(
-        name,
-        settings_key(
-            dict(
-                teacher=teacher_settings(profile),
-                test_size=profile.test_size,
-                epochs=profile.cnn_epochs,
-                batch=CNN_BATCH,
-                lr=CNN_LEARNING_RATE,
-                kd=dataclasses.asdict(kd),
-                v=1,
-            )
-        ),
-    )
-
-
-def _cached_runs(
-    where: Path, runs: list[tuple], train, desc: str, fields
-) -> list[dict]:
-    """``train(*run)`` for every run not yet saved under ``where``; every run's saved dict.
-
-    Each finished run is written atomically as it completes, so an interrupted
-    call loses at most the run in progress, and a new call trains only the rest.
-    """
-    paths = [where / ("-".join(map(str, run)) + ".json") for run in runs]
-    results = []
-    with tqdm(
-        total=len(runs),
-        initial=sum(p.exists() for p in paths),
-        desc=desc,
-        unit="run",
-        file=sys.stderr,
-        ascii=True,
-    ) as bar:
-        for run, path in zip(runs, paths):
-            fresh = not path.exists()
-            results.append(
-                cached(
-                    path,
-                    lambda: train(*run),
-                    lambda value, tmp: tmp.write_text(json.dumps(value)),
-                    lambda p: json.loads(p.read_text()),
-                    fields_check(fields),
-                )
-            )
-            bar.update(int(fresh))
-    return results
-
-
-def _write_table(profile: Profile, name: str, table: pd.DataFrame) -> None:
-    with atomic_path(results_dir(profile) / f"{name}.csv") as tmp:
-        save_csv(table, tmp)
-
-
-def run_students(
-    profile: Profile, data: Mnist, train_logits: np.ndarray, kd: KdSetting
-) -> pd.DataFrame:
-    """Every (method, width, seed) of the profile; a tidy table, also written to
-    ``<results_dir>/cnn_students.csv``."""
-
-    def train(method, width, seed):
-        start = time.perf_counter()
-        model = train_student(
-            width,
-            method,
-            seed,
-            data.x_train,
-            data.y_train,
-            train_logits,
-            profile.cnn_epochs,
-            kd,
-        )
-        seconds = time.perf_counter() - start
-        return dict(
-            method=method,
-            width=width,
-            seed=seed,
-            params=model.count_params(),
-            test_accuracy=float(
-                accuracy(_logits(model, data.x_test), data.y_test)
-            ),
-            train_seconds=seconds,
-        )
-
-    runs = [
-        (m, w, s)
-        for m in METHODS
-        for w in profile.cnn_widths
-        for s in profile.sweep_seeds
-    ]
-    saved = _cached_runs(
-        _runs_dir(profile, "cnn", kd),
-        runs,
-        train,
-        "CNN students",
-        [
-            "method",
-            "width",
-            "seed",
-            "params",
-            "test_accuracy",
-            "train_seconds",
-        ],
-    )
-    table = pd.DataFrame(saved)[
-        [
-            "method",
-            "width",
-            "seed",
-            "params",
-            "test_accuracy",
-            "train_seconds",
-        ]
-    ]
-    table.insert(1, "method_label", table.method.map(METHODS))
-    table.insert(5, "compression_rate", compression_rate(table.params))
-    _write_table(profile, "cnn_students", table)
-    return table
-
-
-def students(profile: Profile) -> pd.DataFrame:
-    """``run_students`` with everything it needs fetched (from the cache, or made now):
-    the data, the transfer set's logits and chapter 4's KD setting. For chapters 5 and 6."""
-    transfer = transfer_set(profile)
-    choice = best_setting(grid_search(transfer, profile))
-    return run_students(
-        profile,
-        load_mnist(profile),
-        transfer.train_logits,
-        KdSetting(choice.temperature, choice.alpha),
-    )
-
-
-def distiller_run(
-    profile: Profile,
-    data: Mnist,
-    teacher: keras.Model,
-    kd: KdSetting,
-    width: int,
-    seed: int,
-) -> dict:
-    """One distilled student trained end to end with ``keras.distillation.Distiller``
-    (the teacher runs on every batch), to compare with the cached-logit route."""
-
-    def train(width, seed):
-        keras.utils.set_random_seed(seed)
-        start = time.perf_counter()
-        model = distiller(
-            teacher,
-            cnn_student(width),
-            kd,
-            profile.cnn_epochs,
-            len(data.x_train),
-        )
-        model.fit(
-            data.x_train,
-            data.y_train,
-            batch_size=CNN_BATCH,
-            epochs=profile.cnn_epochs,
-            verbose=0,
-        )
-        seconds = time.perf_counter() - start
-        return dict(
-            route="Distiller",
-            width=width,
-            seed=seed,
-            test_accuracy=float(
-                accuracy(_logits(model.student, data.x_test), data.y_test)
-            ),
-            train_seconds=seconds,
-        )
-
-    return _cached_runs(
-        _runs_dir(profile, "distiller", kd),
-        [(width, seed)],
-        train,
-        "Distiller",
-        ["route", "width", "seed", "test_accuracy", "train_seconds"],
-    )[0]
-
-
 def raise_bias(logits: np.ndarray, digit: int, offset: float) -> np.ndarray:
     """Logits with ``offset`` added to ``digit``'s: the same as raising that output unit's bias."""
     return logits + offset * np.eye(NUM_CLASSES, dtype=logits.dtype)[digit]
@@ -393,107 +192,3 @@ def bias_sweep(
             digit_errors=wrong[:, is_digit].sum(1),
         )
     )
-
-
-def _best_row(sweep: pd.DataFrame) -> int:
-    """The row of a ``bias_sweep`` with the highest accuracy; the smallest raise among ties."""
-    return int(sweep.accuracy.idxmax())  # idxmax returns the first maximum
-
-
-def best_offset(
-    logits: np.ndarray, labels: np.ndarray, digit: int, offsets=BIAS_OFFSETS
-) -> float:
-    """The raise with the highest accuracy on (held-out) ``logits``; the smallest among ties."""
-    sweep = bias_sweep(logits, labels, digit, offsets)
-    return float(sweep.bias_raise[_best_row(sweep)])
-
-
-@dataclasses.dataclass(frozen=True)
-class OmittedDigit:
-    summary: pd.DataFrame  # one row per (method, seed): the chosen raise, test errors before and after
-    curves: pd.DataFrame  # per (method, seed, raise): held-out accuracy, test errors (for the figure)
-
-
-def omitted_digit(
-    profile: Profile,
-    data: Mnist,
-    train_logits: np.ndarray,
-    kd: KdSetting,
-    width: int,
-) -> OmittedDigit:
-    """The paper's omitted-digit experiment, over the profile's seeds.
-
-    Students train on the training set minus its held-out tail and minus every
-    ``OMITTED_DIGIT``. The bias raise is chosen on the held-out tail (which has
-    all ten digits); the test set only reports errors before and after.
-    """
-    cut = holdout_cut(len(data.y_train))
-    keep = data.y_train[:cut] != OMITTED_DIGIT
-    images, labels, logits = (
-        data.x_train[:cut][keep],
-        data.y_train[:cut][keep],
-        train_logits[:cut][keep],
-    )
-
-    def train(method, seed):
-        model = train_student(
-            width,
-            method,
-            seed,
-            images,
-            labels,
-            logits,
-            profile.cnn_epochs,
-            kd,
-        )
-        held_out = bias_sweep(
-            _logits(model, data.x_train[cut:]),
-            data.y_train[cut:],
-            OMITTED_DIGIT,
-        )
-        test = bias_sweep(
-            _logits(model, data.x_test), data.y_test, OMITTED_DIGIT
-        )
-        chosen = _best_row(
-            held_out
-        )  # chosen on held-out images; the test set only reports
-        row = dict(
-            method=method,
-            seed=seed,
-            width=width,
-            train_images=len(images),
-            test_digit_images=int((data.y_test == OMITTED_DIGIT).sum()),
-            bias_raise=float(held_out.bias_raise[chosen]),
-        )
-        for when, at in (("before", 0), ("after", chosen)):
-            row[f"test_errors_{when}"] = int(test.errors[at])
-            row[f"digit_errors_{when}"] = int(test.digit_errors[at])
-        row["curve"] = dict(
-            bias_raise=held_out.bias_raise.tolist(),
-            heldout_accuracy=held_out.accuracy.tolist(),
-            test_digit_errors=test.digit_errors.tolist(),
-        )
-        return row
-
-    runs = [(m, s) for m in METHODS for s in profile.sweep_seeds]
-    saved = _cached_runs(
-        _runs_dir(profile, f"omit{OMITTED_DIGIT}", kd),
-        runs,
-        train,
-        f"without the {OMITTED_DIGIT}s",
-        ["method", "seed", "bias_raise", "curve"],
-    )
-    summary = pd.DataFrame(
-        [{k: v for k, v in row.items() if k != "curve"} for row in saved]
-    )
-    curves = pd.concat(
-        [
-            pd.DataFrame(row["curve"]).assign(
-                method=row["method"], seed=row["seed"]
-            )
-            for row in saved
-        ],
-        ignore_index=True,
-    )
-    _write_table(profile, "omitted_digit", summary)
-    return OmittedDigit(summary, curves)

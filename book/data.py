@@ -219,8 +219,9 @@ def _fingerprint_of(source: str, stat: tuple, train_size, test_size) -> str:
 
 def data_fingerprint(profile: Profile) -> str:
     """A hash of the images and labels the profile trains and tests on. Part of
-    every cache key (``book.teacher.teacher_settings``): another data file --
-    even the same images with other labels -- never reuses a cached artifact."""
+    the settings of every record and cached file made from the data (the
+    teacher's: ``book.teacher.teacher_settings``): another data file -- even
+    the same images with other labels -- never reuses one made from other data."""
     source = mnist_source()
     try:
         stat = os.stat(source) if source else None

@@ -17,31 +17,20 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
-import json
 import lzma
 import math
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from book.cache import (
-    artifacts_dir,
     atomic_path,
-    cached,
-    fields_check,
-    load_csv,
     require,
     save_csv,
-    settings_key,
 )
-from book.codekey import code_key
 from book.cnn import (
     CNN_BATCH,
     CNN_LEARNING_RATE,
@@ -50,12 +39,12 @@ from book.cnn import (
     distillation_loss,
 )
 from book.data import Mnist
-from book.distill import accuracy, targets
+from book.distill import targets
 from book.models import FEATURE_LAYER, LOGIT_LAYER
 from book.profile import Profile
 from book.results import PUBLISHED, results_dir
-from book.teacher import TransferSet, teacher_settings
-from book.temperature import best_setting, holdout_cut
+from book.teacher import TransferSet
+from book.temperature import holdout_cut
 
 LZMA_PRESET = 9
 LATENCY_THREADS = 1
@@ -382,246 +371,6 @@ def train_compact_student(
     return student
 
 
-def chosen_kd() -> KdSetting:
-    """The KD setting chapter 4 chose, read from its published grid."""
-    choice = best_setting(pd.read_csv(PUBLISHED / "kd_grid.csv"))
-    return KdSetting(choice.temperature, choice.alpha)
-
-
-# --- measuring a file ----------------------------------------------------
-
-RECORD_FIELDS = (
-    "name",
-    "family",
-    "variant",
-    "size",
-    "seed",
-    "params",
-    "nonzero",
-    "bytes",
-    "lzma_bytes",
-    "holdout_accuracy",
-    "test_accuracy",
-    "keras_test_accuracy",
-    "disagreements",
-    "activation_bytes",
-)
-
-
-def measure(
-    where: Path,
-    name: str,
-    make,
-    data: Mnist,
-    quantize: bool,
-    **labels,
-) -> dict:
-    """Build ``make()`` (a Keras model), write its LiteRT file
-    ``where/<name>.tflite`` and score it; cached as ``<name>.json``.
-
-    Accuracies come from the interpreter; ``keras_test_accuracy`` is the
-    Keras model's own, and ``disagreements`` counts the test images on which
-    the two predict different digits.
-    """
-    cut = holdout_cut(len(data.y_train))
-    tflite = where / f"{name}.tflite"
-
-    def compute():
-        with quiet():
-            return _measure(make())
-
-    def _measure(model):
-        with atomic_path(where / f"{name}.keras") as tmp:  # for latencies
-            model.save(tmp)
-        calibration = data.x_train[: cut : max(1, cut // 500)]
-        blob = litert_file(model, calibration if quantize else None)
-        with atomic_path(tflite) as tmp:
-            tmp.write_bytes(blob)
-        keras_predictions = model.predict(
-            data.x_test, batch_size=1000, verbose=0
-        ).argmax(1)
-        test = litert_scores(tflite, data.x_test).argmax(1)
-        kernels = [w for w in model.weights if len(w.shape) > 1]
-        return dict(
-            labels,
-            name=name,
-            params=int(model.count_params()),
-            nonzero=int(
-                sum(np.count_nonzero(w.numpy()) for w in model.weights)
-            ),
-            kernel_nonzero_share=float(
-                sum(np.count_nonzero(k.numpy()) for k in kernels)
-                / sum(math.prod(k.shape) for k in kernels)
-            ),
-            bytes=len(blob),
-            lzma_bytes=lzma_bytes(blob),
-            holdout_accuracy=float(
-                accuracy(
-                    litert_scores(tflite, data.x_train[cut:]),
-                    data.y_train[cut:],
-                )
-            ),
-            test_accuracy=float((test == data.y_test).mean()),
-            keras_test_accuracy=float(
-                (keras_predictions == data.y_test).mean()
-            ),
-            disagreements=int((test != keras_predictions).sum()),
-            activation_bytes=activation_bytes(model, 1 if quantize else 4),
-            test_correct="".join(
-                "1" if c else "0" for c in test == data.y_test
-            ),
-            # labels: family, variant, size, seed
-        )
-
-    def check(record):
-        fields_check(RECORD_FIELDS)(record)
-        require(tflite.is_file(), f"its file {tflite.name} is missing")
-        require(
-            tflite.stat().st_size == record["bytes"],
-            f"{tflite.name} has {tflite.stat().st_size} bytes, "
-            f"the record says {record['bytes']}",
-        )
-        for field in ("holdout_accuracy", "test_accuracy"):
-            require(0 <= record[field] <= 1, f"{field} {record[field]}")
-        require(
-            record["test_correct"].count("1")
-            == round(record["test_accuracy"] * len(data.y_test)),
-            "test_accuracy does not match its per-image record",
-        )
-
-    return cached(
-        where / f"{name}.json",
-        compute,
-        lambda value, tmp: tmp.write_text(json.dumps(value)),
-        lambda p: json.loads(p.read_text()),
-        check,
-    )
-
-
-def deploy_dir(profile: Profile) -> Path:
-    plan = PLANS[profile.name]
-    return artifacts_dir(profile.name) / "deploy-{}".format(
-        settings_key(
-            dict(
-                teacher=teacher_settings(profile),
-                test_size=profile.test_size,
-                plan=dataclasses.asdict(plan),
-                kd=dataclasses.asdict(chosen_kd()),
-                # the code that makes these files (book.codekey)
-                code=code_key(
-                    teacher_files,
-                    pruned_teachers,
-                    compact_students,
-                    pruned_students,
-                    head_files,
-                    latencies,
-                ),
-            )
-        )
-    )
-
-
-# --- the runs ------------------------------------------------------------
-
-
-def _cached_model(path: Path, train) -> keras.Model:
-    """``train()`` once; the trained model is kept as ``path`` (.keras),
-    refused when a weight is not finite or every weight is zero."""
-
-    def check(model):
-        values = np.concatenate([w.numpy().ravel() for w in model.weights])
-        require(np.isfinite(values).all(), "weights that are not finite")
-        require(values.any(), "all weights zero")
-
-    def save(model, tmp):  # without its compiled loss, often a closure
-        copy(model, model.get_weights()).save(tmp)
-
-    return cached(
-        path,
-        train,
-        save,
-        lambda p: keras.saving.load_model(p, safe_mode=True),
-        check,
-    )
-
-
-def teacher_files(profile, teacher, data) -> list[dict]:
-    """The teacher as a float32 file and as a full-integer int8 file."""
-    where = deploy_dir(profile)
-    logits = on_images(teacher, teacher_head(teacher), "teacher")
-    return [
-        measure(
-            where,
-            f"teacher-{kind}",
-            lambda: logits,
-            data,
-            kind == "int8",
-            family="teacher",
-            variant=kind,
-            size=0,
-            seed=0,
-        )
-        for kind in ("float32", "int8")
-    ]
-
-
-def pruned_teachers(
-    profile, teacher, transfer, data, sparsities=None
-) -> list[dict]:
-    """The teacher with its dense layer pruned to every sparsity of the
-    plan (or ``sparsities``), over seeds, as int8 files; each also with
-    shared weights. Sparsity 0 is the control: fine-tuning alone."""
-    plan, where = PLANS[profile.name], deploy_dir(profile)
-    records = []
-    runs = [
-        (s, seed)
-        for s in (plan.sparsities if sparsities is None else sparsities)
-        for seed in profile.sweep_seeds
-    ]
-    for sparsity, seed in tqdm(
-        runs, desc="pruned teachers", file=sys.stderr, ascii=True
-    ):
-        name = f"teacher-pruned{sparsity:g}-seed{seed}"
-        head = _cached_model(
-            where / f"{name}.keras",
-            lambda: prune_head(
-                teacher, transfer, sparsity, seed, plan.prune_epochs
-            ),
-        )
-        records += int8_and_shared(
-            where,
-            name,
-            lambda: on_images(teacher, head, name),
-            lambda: on_images(teacher, shared(head), name),
-            data,
-            "pruned, ",
-            family="pruned teacher",
-            size=sparsity,
-            seed=seed,
-        )
-    return records
-
-
-def int8_and_shared(
-    where: Path,
-    name: str,
-    make,
-    make_shared,
-    data: Mnist,
-    prefix: str,
-    **labels,
-) -> list[dict]:
-    """The int8 file of ``make()`` and that of ``make_shared()`` (the same
-    model with ``shared`` weights), measured: variants ``<prefix>int8`` and
-    ``<prefix>16 shared values, int8``."""
-    return [
-        measure(where, f"{name}-int8", make, data, True,
-                variant=f"{prefix}int8", **labels),
-        measure(where, f"{name}-shared-int8", make_shared, data, True,
-                variant=f"{prefix}{CLUSTERS} shared values, int8", **labels),
-    ]  # fmt: skip
-
-
 def shared(model: keras.Model) -> keras.Model:
     """A copy of ``model`` with ``share_weights`` applied to every kernel."""
     return copy(
@@ -635,44 +384,6 @@ def copy(model: keras.Model, weights) -> keras.Model:
     clone = keras.Model.from_config(model.get_config())
     clone.set_weights(weights)
     return clone
-
-
-def compact_students(profile, data, train_logits) -> list[dict]:
-    """Chapter 7's students by both ``RECIPES`` at the plan's widths, over
-    seeds, as int8 files; each also with shared weights."""
-    plan, where, kd = PLANS[profile.name], deploy_dir(profile), chosen_kd()
-    records = []
-    runs = [(w, r, s) for w, r in plan.students for s in profile.sweep_seeds]
-    for width, recipe, seed in tqdm(
-        runs, desc="CNN students", file=sys.stderr, ascii=True
-    ):
-        name = f"cnn-w{width}-{recipe}-seed{seed}"
-        model = _student(where, name, width, recipe, seed, data,
-                         train_logits, kd, plan.student_epochs)  # fmt: skip
-        records += int8_and_shared(
-            where,
-            name,
-            lambda: model,
-            lambda: shared(model),
-            data,
-            "",
-            family=f"CNN student, {recipe}",
-            size=width,
-            seed=seed,
-        )
-    return records
-
-
-def _student(where, name, width, recipe, seed, data, train_logits, kd,
-             epochs) -> keras.Model:  # fmt: skip
-    """``train_compact_student``'s model, trained once and kept as
-    ``where/<name>.keras``."""
-    return _cached_model(
-        where / f"{name}.keras",
-        lambda: train_compact_student(
-            width, recipe, seed, data, train_logits, kd, epochs
-        ),
-    )
 
 
 def prune_student(
@@ -712,122 +423,9 @@ def prune_student(
     return model
 
 
-def pruned_students(profile, data, train_logits, sparsity=None) -> list[dict]:
-    """Every student of ``compact_students``, pruned (``prune_student``) to
-    the plan's sparsity (or ``sparsity``), as an int8 file and with shared
-    weights: distil, prune, quantize. Sparsity 0 is the control: the same
-    fine-tuning with nothing pruned."""
-    plan, where, kd = PLANS[profile.name], deploy_dir(profile), chosen_kd()
-    sparsity = plan.student_sparsity if sparsity is None else sparsity
-    tag = "pruned" if sparsity else "tuned"
-    records = []
-    runs = [(w, r, s) for w, r in plan.students for s in profile.sweep_seeds]
-    for width, recipe, seed in tqdm(
-        runs, desc="pruned students", file=sys.stderr, ascii=True
-    ):
-        name = f"cnn-w{width}-{recipe}-seed{seed}"
-        student = _student(where, name, width, recipe, seed, data,
-                           train_logits, kd, plan.student_epochs)  # fmt: skip
-        pruned = _cached_model(
-            where / f"{name}-{tag}.keras",
-            lambda: prune_student(
-                student,
-                sparsity,
-                data,
-                train_logits,
-                kd,
-                plan.prune_epochs,
-                seed,
-            ),
-        )
-        records += int8_and_shared(
-            where,
-            f"{name}-{tag}",
-            lambda: pruned,
-            lambda: shared(pruned),
-            data,
-            f"pruned {sparsity:.0%}, ",
-            family=f"CNN student, {recipe}, {tag}",
-            size=width,
-            seed=seed,
-        )
-    return records
-
-
-def head_files(profile, teacher, transfer, data) -> list[dict]:
-    """Chapter 3's head (KD at chapter 4's setting) with the teacher's conv
-    layers in front, trained without the held-out tail, as int8 files."""
-    from book.distill import fit_head, kd_method
-    from book.temperature import holdout_split
-
-    plan, where, kd = PLANS[profile.name], deploy_dir(profile), chosen_kd()
-    records = []
-    for k in plan.head_sizes:
-        for seed in profile.sweep_seeds:
-            name = f"head-k{k}-seed{seed}"
-            head = _cached_model(
-                where / f"{name}.keras",
-                lambda: (
-                    fit_head(
-                        k,
-                        kd_method(kd.temperature, kd.alpha),
-                        holdout_split(transfer),
-                        seed,
-                        profile.student_epochs,
-                    ).model
-                ),
-            )
-            records.append(
-                measure(
-                    where,
-                    f"{name}-int8",
-                    lambda: on_images(teacher, head, name),
-                    data,
-                    True,
-                    family="head on the teacher's convs",
-                    variant="int8",
-                    size=k,
-                    seed=seed,
-                )
-            )
-    return records
-
-
-# --- latency, in a process of its own ------------------------------------
+# --- latency (timed by book.deployables, in a process of its own) ---------
 
 LATENCY_COLUMNS = ["name", "litert_ms", "keras_ms"]
-
-
-def latencies(profile: Profile, names: list[str]) -> pd.DataFrame:
-    """Median batch-1 latency per image of the named files in the LiteRT
-    interpreter, and of their Keras models run as a compiled function, both
-    on one thread: measured in a fresh process, since TensorFlow fixes its
-    thread count when it starts."""
-    where, plan = deploy_dir(profile), PLANS[profile.name]
-    path = where / f"latency-{settings_key(names)}.csv"
-
-    def compute():
-        command = [sys.executable, "-m", "book.deploy", str(where),
-                   str(plan.latency_calls), *names]  # fmt: skip
-        run = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
-        )
-        if run.returncode:
-            raise RuntimeError(
-                f"the latency benchmark ({' '.join(command[1:4])} ...) "
-                f"failed:\n{run.stderr[-2000:]}"
-            )
-        return pd.read_csv(io.StringIO(run.stdout))
-
-    def check(table):
-        require(list(table.columns) == LATENCY_COLUMNS, "columns")
-        require(list(table.name) == names, "other models")
-        require((table[LATENCY_COLUMNS[1:]] > 0).all().all(), "times not > 0")
-
-    return cached(path, compute, save_csv, load_csv, check)
 
 
 def _median_ms(call, calls: int) -> float:
@@ -839,51 +437,6 @@ def _median_ms(call, calls: int) -> float:
         call()
         times.append(time.perf_counter() - start)
     return 1000 * float(np.median(times))
-
-
-def _benchmark(where: Path, calls: int, names: list[str]) -> None:
-    import tensorflow as tf
-    from ai_edge_litert.interpreter import Interpreter
-
-    tf.config.threading.set_intra_op_parallelism_threads(LATENCY_THREADS)
-    tf.config.threading.set_inter_op_parallelism_threads(LATENCY_THREADS)
-    image = np.random.default_rng(0).random((1, 28, 28, 1), "float32")
-    rows = []
-    for name in names:
-        interpreter = Interpreter(
-            model_path=str(where / f"{name}.tflite"),
-            num_threads=LATENCY_THREADS,
-        )
-        interpreter.allocate_tensors()
-        (source,), (sink,) = (
-            interpreter.get_input_details(),
-            interpreter.get_output_details(),
-        )
-
-        def litert():
-            interpreter.set_tensor(source["index"], image)
-            interpreter.invoke()
-            return interpreter.get_tensor(sink["index"])
-
-        model = keras.saving.load_model(
-            where / f"{name}.keras", compile=False
-        )
-        compiled = tf.function(lambda x: model(x, training=False))
-        tensor = tf.constant(image)
-        rows.append(
-            dict(
-                name=name,
-                litert_ms=_median_ms(litert, calls),
-                keras_ms=_median_ms(lambda: compiled(tensor).numpy(), calls),
-            )
-        )
-    pd.DataFrame(rows, columns=LATENCY_COLUMNS).to_csv(
-        sys.stdout, index=False
-    )
-
-
-if __name__ == "__main__":
-    _benchmark(Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3:])
 
 
 # --- results ---------------------------------------------------------------
@@ -915,40 +468,6 @@ def smallest_file(table: pd.DataFrame, f: float, size: str = "bytes"):
     return reaching.sort_values(
         [size, "holdout_accuracy"], ascending=[True, False], kind="stable"
     ).iloc[0]
-
-
-def compare_by_seed(
-    runs: pd.DataFrame, a: str, b: str, tests: int | None = None
-) -> pd.DataFrame:
-    """Test accuracy of method ``a`` minus ``b`` per ``size``, seed by seed
-    (runs of one seed share their initial weights), with t-intervals
-    Bonferroni-corrected for ``tests`` comparisons (by default, the number
-    of sizes): together, 95%."""
-    from scipy import stats
-
-    wide = runs.pivot_table(
-        index=["size", "seed"], columns="method", values="test_accuracy"
-    ).dropna(subset=[a, b])
-    differences = (wide[a] - wide[b]).groupby(level="size")
-    confidence = 1 - 0.05 / (tests or differences.ngroups)
-    rows = []
-    for width, d in differences:
-        half = (
-            stats.t.ppf(0.5 + confidence / 2, len(d) - 1)
-            * d.std(ddof=1)
-            / np.sqrt(len(d))
-        )
-        rows.append(
-            {
-                "size": width,
-                "seeds": len(d),
-                "difference": d.mean(),
-                "low": d.mean() - half,
-                "high": d.mean() + half,
-                "confidence": confidence,
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 PRUNING_MARGIN = 0.002  # held-out accuracy a pruned file may lose
@@ -1023,34 +542,6 @@ def paired_images(a: dict, b: dict) -> tuple[float, float, float]:
         for r in (a, b)
     ]
     return t_interval(correct[0].astype(float) - correct[1])
-
-
-def publish_models(profile: Profile, table: pd.DataFrame, names, times):
-    """Copy the named files to ``<results_dir>/models/`` with a table of
-    their bytes, lzma bytes, accuracy (from the interpreter) and latency."""
-    where, models = deploy_dir(profile), results_dir(profile) / "models"
-    models.mkdir(exist_ok=True)
-    for stale in models.glob("*.tflite"):
-        if stale.stem not in names:
-            stale.unlink()
-    for name in names:
-        with atomic_path(models / f"{name}.tflite") as tmp:
-            tmp.write_bytes((where / f"{name}.tflite").read_bytes())
-    rows = (
-        table.set_index("name").loc[list(names)].join(times.set_index("name"))
-    )
-    listing = pd.DataFrame(
-        {
-            "file": [f"{n}.tflite" for n in names],
-            "bytes": rows.bytes.values,
-            "lzma_bytes": rows.lzma_bytes.values,
-            "test_accuracy": rows.test_accuracy.values,
-            "litert_ms": rows.litert_ms.round(3).values,
-        }
-    )
-    with atomic_path(models / "models.csv") as tmp:
-        save_csv(listing, tmp)
-    return listing
 
 
 # --- figures -------------------------------------------------------------

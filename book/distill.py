@@ -1,7 +1,8 @@
-"""Training student heads on the transfer set: the losses, one head, many heads at once.
+"""Training student heads on the transfer set: the losses, and one head the Keras way.
 
-Introduced in chapter 3 (``Method``, ``METHODS``, ``fit_head``, ``cached_head``), chapter 4
-(``kd_loss``, ``kd_method``) and chapter 5 (``FusedHeads``, ``fit_fused_heads``).
+Introduced in chapter 3 (``Method``, ``METHODS``, ``fit_head``) and chapter 4
+(``kd_loss``, ``kd_method``). Many heads at once, as the campaign trains
+them, are ``book.heads.fit_group``'s.
 
 Every method sees the same targets: a ``(n, 11)`` array whose first ten
 columns are the teacher's logits and whose last column is the true label, so
@@ -11,29 +12,17 @@ one training loop serves every loss.
 from __future__ import annotations
 
 import dataclasses
-import gc
-import json
 import math
 import time
-from pathlib import Path
 from typing import Callable
 
 import keras
 import numpy as np
 from keras import ops
 
-from book.cache import (
-    artifacts_dir,
-    atomic_path,
-    cached,
-    fields_check,
-    set_aside,
-    settings_key,
-)
 from book.data import NUM_CLASSES
 from book.models import student_head
-from book.profile import Profile
-from book.teacher import ADADELTA_LR, TransferSet, teacher_settings
+from book.teacher import ADADELTA_LR, TransferSet
 
 STUDENT_BATCH = 32  # Keras' default, which the original's notebook used
 STUDENT_DROPOUT = 0.2
@@ -181,9 +170,7 @@ def _compile(model: keras.Model, method: Method, jit_compile="auto") -> None:
 
 @dataclasses.dataclass
 class HeadResult:
-    model: (
-        keras.Model | None
-    )  # None when the result comes from the cache (``cached_head``)
+    model: keras.Model | None
     history: dict
     test_accuracy: float
     seconds: float
@@ -224,354 +211,11 @@ def fit_head(
     )
 
 
-def cached_head(
-    hidden: int,
-    method: Method,
-    transfer: TransferSet,
-    seed: int,
-    profile: Profile,
-) -> HeadResult:
-    """``fit_head`` for the profile's epochs, with its history, accuracy and time cached
-    (chapter 3): re-executing the chapter does not retrain its two heads."""
-    key = settings_key(
-        dict(
-            teacher=teacher_settings(profile),
-            test_size=profile.test_size,
-            hidden=hidden,
-            method=method.name,
-            seed=seed,
-            epochs=profile.student_epochs,
-            batch_size=STUDENT_BATCH,
-            v=1,
-        )
-    )
-    path = artifacts_dir(profile.name) / f"head-{key}.json"
-
-    def save(result, tmp):
-        history = {
-            name: [float(v) for v in values]
-            for name, values in result.history.items()
-        }
-        tmp.write_text(
-            json.dumps(
-                dict(
-                    history=history,
-                    test_accuracy=result.test_accuracy,
-                    seconds=result.seconds,
-                )
-            )
-        )
-
-    def load(p):
-        return HeadResult(model=None, **json.loads(p.read_text()))
-
-    def check(result):
-        fields_check(["loss"])(result.history)
-        if len(result.history["loss"]) != profile.student_epochs:
-            raise ValueError(
-                f"history of {len(result.history['loss'])} epochs, expected {profile.student_epochs}"
-            )
-
-    return cached(
-        path,
-        lambda: fit_head(
-            hidden, method, transfer, seed, profile.student_epochs
-        ),
-        save,
-        load,
-        check,
-    )
-
-
 def glorot_uniform_limit(fan_in: int, fan_out: int) -> float:
     return math.sqrt(6.0 / (fan_in + fan_out))
-
-
-@keras.saving.register_keras_serializable(package="book")
-class FusedHeads(keras.layers.Layer):
-    """Many independent student heads as one layer: output ``(batch, heads, 10)``.
-
-    The hidden layers of all heads are one ``(features, sum(hidden))`` matmul;
-    the output layers are one block-diagonal ``(sum(hidden), heads * 10)``
-    matmul whose off-diagonal blocks are masked to zero. Each block is
-    initialised exactly as ``student_head`` initialises its own layers (Glorot
-    uniform with that head's fan-in and fan-out, zero biases), heads share no
-    parameter, and the loss is a sum of per-head losses. With an elementwise
-    optimizer such as Adadelta every head therefore gets the same updates it
-    would get if trained alone on the same batches -- at the cost of one
-    large matmul instead of many small ones.
-    """
-
-    def __init__(
-        self, hidden_sizes, seed=0, dropout=STUDENT_DROPOUT, **kwargs
-    ):
-        super().__init__(**kwargs)
-        self.hidden_sizes = tuple(int(k) for k in hidden_sizes)
-        self.seed = int(seed)
-        self.rate = dropout
-        self.dropout = keras.layers.Dropout(dropout, seed=self.seed)
-
-    def head_slices(self):
-        """Per head: its columns of the hidden layer and of the output layer."""
-        starts = np.cumsum((0,) + self.hidden_sizes)
-        return [
-            (slice(a, b), slice(NUM_CLASSES * i, NUM_CLASSES * (i + 1)))
-            for i, (a, b) in enumerate(zip(starts[:-1], starts[1:]))
-        ]
-
-    def build(self, input_shape):
-        d, total = input_shape[-1], sum(self.hidden_sizes)
-        out = NUM_CLASSES * len(self.hidden_sizes)
-        rng = np.random.default_rng(self.seed)
-        kernel1 = np.zeros((d, total), "float32")
-        kernel2 = np.zeros((total, out), "float32")
-        mask = np.zeros((total, out), "float32")
-        for k, (cols, outs) in zip(self.hidden_sizes, self.head_slices()):
-            kernel1[:, cols] = rng.uniform(
-                -1, 1, (d, k)
-            ) * glorot_uniform_limit(d, k)
-            kernel2[cols, outs] = rng.uniform(
-                -1, 1, (k, NUM_CLASSES)
-            ) * glorot_uniform_limit(k, NUM_CLASSES)
-            mask[cols, outs] = 1.0
-
-        def weight(name, value):
-            return self.add_weight(
-                shape=value.shape,
-                name=name,
-                initializer=keras.initializers.Constant(value),
-            )
-
-        self.kernel1 = weight("hidden_kernel", kernel1)
-        self.bias1 = weight("hidden_bias", np.zeros(total, "float32"))
-        self.kernel2 = weight("output_kernel", kernel2)
-        self.bias2 = weight("output_bias", np.zeros(out, "float32"))
-        # Masked entries get zero gradient, so Adadelta leaves them at zero.
-        self.block_mask = ops.convert_to_tensor(mask)
-
-    def call(self, features, training=None):
-        hidden = ops.relu(ops.matmul(features, self.kernel1) + self.bias1)
-        hidden = self.dropout(hidden, training=training)
-        logits = (
-            ops.matmul(hidden, self.kernel2 * self.block_mask) + self.bias2
-        )
-        return ops.reshape(logits, (-1, len(self.hidden_sizes), NUM_CLASSES))
-
-    def split(self) -> list[keras.Model]:
-        """Each head as a plain ``student_head`` model carrying this layer's weights."""
-        kernel1, bias1, kernel2, bias2 = (
-            ops.convert_to_numpy(w)
-            for w in (self.kernel1, self.bias1, self.kernel2, self.bias2)
-        )
-        heads = []
-        for k, (cols, outs) in zip(self.hidden_sizes, self.head_slices()):
-            head = student_head(k, kernel1.shape[0], self.rate)
-            head.get_layer("hidden").set_weights(
-                [kernel1[:, cols], bias1[cols]]
-            )
-            head.get_layer("logits").set_weights(
-                [kernel2[cols, outs], bias2[outs]]
-            )
-            heads.append(head)
-        return heads
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "hidden_sizes": self.hidden_sizes,
-            "seed": self.seed,
-            "dropout": self.rate,
-        }
-
-
-def fused_model(
-    hidden_sizes,
-    feature_dim: int,
-    seed: int,
-    dropout: float = STUDENT_DROPOUT,
-):
-    features = keras.Input((feature_dim,), name="teacher_features")
-    heads = FusedHeads(hidden_sizes, seed=seed, dropout=dropout, name="heads")
-    return keras.Model(features, heads(features), name="fused_heads")
 
 
 ADADELTA_RHO, ADADELTA_EPSILON = (
     0.95,
     1e-7,
 )  # Keras' defaults, as fit_head uses them
-
-
-@dataclasses.dataclass
-class FusedRun:
-    """What ``fit_fused_heads`` returns: per head, test accuracy and the number
-    of hidden units that never activate on the training set; the training time;
-    and the trained model, to score it on other data."""
-
-    accuracy: np.ndarray
-    dead_units: np.ndarray
-    seconds: float
-    model: keras.Model
-
-
-def dead_units(
-    model: keras.Model, features, hidden_sizes, chunk: int = 8192
-) -> np.ndarray:
-    """Per head, the hidden ReLU units whose input is <= 0 for every row of
-    ``features`` (in inference mode): units that never pass a gradient again."""
-    import tensorflow as tf
-
-    layer = model.get_layer("heads")
-    peak = None
-    for start in range(0, int(features.shape[0]), chunk):
-        pre = (
-            tf.matmul(features[start : start + chunk], layer.kernel1.value)
-            + layer.bias1.value
-        )
-        batch_peak = tf.reduce_max(pre, axis=0)
-        peak = batch_peak if peak is None else tf.maximum(peak, batch_peak)
-    never = peak.numpy() <= 0
-    return np.array(
-        [int(never[cols].sum()) for cols, _ in layer.head_slices()]
-    )
-
-
-def fit_fused_heads(
-    hidden_sizes,
-    method: Method,
-    transfer: TransferSet,
-    seed: int,
-    epochs: int,
-    on_epoch_end: Callable[[int], None] | None = None,
-    checkpoint: Path | None = None,
-    dropout: float = STUDENT_DROPOUT,
-    shuffle: bool = True,
-) -> FusedRun:
-    """Train one head per hidden size together; return test accuracies, dead units, seconds, model.
-
-    ``seed`` fixes the initial weights, the batch order and the dropout masks.
-    The recipe is ``fit_head``'s (Adadelta 1.0, batch 32, a fresh shuffle
-    every epoch), but the loop is written out rather than left to
-    ``model.fit``: at batch 32 the optimizer's passes over the 9,216-row
-    weight matrix are the largest single cost of a step, and TensorFlow's
-    fused ``ResourceApplyAdadelta`` kernel does in three multithreaded passes
-    what Keras' Adadelta does in about ten separate operations (3x faster,
-    measured on the 2-core CPU). The update rule is the same, which
-    ``tests/test_distill.py`` checks against ``fit_head``'s Keras optimizer.
-
-    With ``checkpoint`` (a file path), the state after every epoch is saved
-    there atomically -- weights, optimizer slots, dropout RNG, epoch -- and a
-    run started again resumes from it exactly; the file is removed at the end.
-    A checkpoint that cannot be read or does not fit this run is set aside and
-    the run starts from its first epoch.
-    The seconds returned are the training time of all epochs, resumed or not.
-    """
-    import tensorflow as tf  # only here: the fused step uses TF's own kernels
-
-    # A finished run's training function and model form reference cycles that hold its
-    # 2 GB copy of the features until Python's cycle collector runs, which can be many
-    # runs later: collect now, before this run makes its own copy (else a sweep in one
-    # process runs out of memory).
-    gc.collect()
-    keras.utils.set_random_seed(seed)
-    model = fused_model(
-        hidden_sizes, transfer.train_features.shape[1], seed, dropout
-    )
-    weights = [
-        w.value for w in model.trainable_variables
-    ]  # the backing tf.Variables
-    slots = [
-        (tf.Variable(tf.zeros_like(w)), tf.Variable(tf.zeros_like(w)))
-        for w in weights
-    ]
-    # Keras' Dropout keeps its RNG state in a variable (none when the rate is 0).
-    dropout_rng = getattr(
-        model.get_layer("heads").dropout, "seed_generator", None
-    )
-    rng_state = [dropout_rng.state.value] if dropout_rng else []
-    state = [*weights, *(v for pair in slots for v in pair), *rng_state]
-    x = tf.constant(transfer.train_features)
-    y = tf.constant(targets(transfer.train_logits, transfer.train_labels))
-    n = int(x.shape[0])
-
-    @tf.function
-    def train_epoch(order):
-        for start in tf.range(0, n, STUDENT_BATCH):
-            batch = order[start : start + STUDENT_BATCH]
-            with tf.GradientTape() as tape:
-                predictions = model(tf.gather(x, batch), training=True)
-                loss = tf.reduce_mean(
-                    method.loss(tf.gather(y, batch), predictions)
-                )
-            for w, g, (accum, accum_update) in zip(
-                weights, tape.gradient(loss, weights), slots
-            ):
-                tf.raw_ops.ResourceApplyAdadelta(
-                    var=w.handle,
-                    accum=accum.handle,
-                    accum_update=accum_update.handle,
-                    lr=ADADELTA_LR,
-                    rho=ADADELTA_RHO,
-                    epsilon=method.adadelta_epsilon,
-                    grad=g,
-                )
-
-    first_epoch, seconds_before = (
-        0,
-        0.0,
-    )  # training time spent before an interruption
-    if checkpoint is not None and Path(checkpoint).exists():
-        try:
-            with np.load(checkpoint, allow_pickle=False) as saved:
-                expected = {f"v{i}" for i in range(len(state))} | {
-                    "epoch",
-                    "seconds",
-                }
-                if set(saved.files) != expected:
-                    raise ValueError(
-                        f"arrays {sorted(saved.files)}, expected {len(state)} variables, epoch, seconds"
-                    )
-                values = [saved[f"v{i}"] for i in range(len(state))]
-                for value, variable in zip(values, state):
-                    if value.shape != tuple(variable.shape):
-                        raise ValueError(
-                            f"a variable of shape {value.shape}, expected {tuple(variable.shape)}"
-                        )
-                epoch, seconds = int(saved["epoch"]), float(saved["seconds"])
-                if not 0 <= epoch <= epochs:
-                    raise ValueError(f"epoch {epoch}, expected 0-{epochs}")
-        except Exception as err:  # noqa: BLE001 -- any damage: start over
-            set_aside(
-                checkpoint,
-                f"unusable checkpoint ({type(err).__name__}: {err})",
-            )
-        else:
-            for value, variable in zip(values, state):
-                variable.assign(value)
-            first_epoch, seconds_before = epoch, seconds
-    rng = np.random.default_rng(seed)
-    orders = [
-        rng.permutation(n) if shuffle else np.arange(n) for _ in range(epochs)
-    ]
-    start_time = time.perf_counter()
-    for epoch in range(first_epoch, epochs):
-        train_epoch(tf.constant(orders[epoch]))
-        if checkpoint is not None:
-            with atomic_path(checkpoint) as tmp:
-                np.savez(
-                    tmp,
-                    epoch=epoch + 1,
-                    seconds=seconds_before + time.perf_counter() - start_time,
-                    **{f"v{i}": v.numpy() for i, v in enumerate(state)},
-                )
-        if on_epoch_end is not None:
-            on_epoch_end(epoch)
-    seconds = seconds_before + time.perf_counter() - start_time
-    test_logits = model.predict(
-        transfer.test_features, batch_size=4096, verbose=0
-    )
-    dead = dead_units(model, x, hidden_sizes)
-    if checkpoint is not None:
-        Path(checkpoint).unlink(missing_ok=True)
-    return FusedRun(
-        accuracy(test_logits, transfer.test_labels), dead, seconds, model
-    )

@@ -40,31 +40,3 @@ def pareto_frontier(
     best_per_size = ordered.drop_duplicates(subset=size, keep="first")
     best_so_far = best_per_size[acc].cummax().shift(fill_value=-np.inf)
     return best_per_size[best_per_size[acc] > best_so_far]
-
-
-def single_run_s_of_f(
-    table: pd.DataFrame,
-    f: float,
-    draws: int = 2000,
-    seed: int = 0,
-    by="k",
-    size="params",
-    acc="test_accuracy",
-) -> pd.Series:
-    """How s(f) varies across experiments that train each size once, as the original did.
-
-    Each draw picks one run per size at random from the seeds in ``table``
-    (a bootstrap over seeds) and computes s(f) on those runs. Returns the
-    value counts of s(f) over the draws, as fractions (NaN: f not reached).
-    """
-    rng = np.random.default_rng(seed)
-    groups = [g for _, g in table.groupby(by)]
-    values = []
-    for _ in range(draws):
-        picked = pd.concat([g.iloc[[rng.integers(len(g))]] for g in groups])
-        values.append(smallest_size(picked, f, size, acc))
-    return (
-        pd.Series(values)
-        .value_counts(normalize=True, dropna=False)
-        .sort_index()
-    )

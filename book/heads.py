@@ -16,9 +16,10 @@ masks and batches, and their accuracies pair genuinely.
 
 A group may mix losses (``Head.method``): its loss is the sum over heads of
 each head's own loss, so each head gets its own gradient. The hidden layers of
-all heads are one matmul and the output layers one block-diagonal matmul, as
-in ``book.distill.FusedHeads``; Adadelta is elementwise, so every head gets
-the update it would get alone, up to the rounding of a matmul of another shape.
+all heads are one matmul and the output layers one block-diagonal matmul whose
+off-diagonal blocks are masked to zero; Adadelta is elementwise, so every head
+gets the update it would get alone, up to the rounding of a matmul of another
+shape.
 """
 
 from __future__ import annotations
@@ -129,8 +130,13 @@ def fit_group(
     """Train ``heads`` together for ``epochs`` with seed ``seed``; score them on the test set.
 
     The recipe is ``book.distill.fit_head``'s (Adadelta 1.0, batch 32, dropout
-    0.2, a fresh shuffle every epoch), written out as a loop that applies
-    TensorFlow's fused Adadelta kernel (see ``book.distill.fit_fused_heads``).
+    0.2, a fresh shuffle every epoch), written out as a loop rather than left
+    to ``model.fit``: at batch 32 the optimizer's passes over the 9,216-row
+    weight matrix are the largest single cost of a step, and TensorFlow's
+    fused ``ResourceApplyAdadelta`` kernel does in three multithreaded passes
+    what Keras' Adadelta does in about ten separate operations. The update
+    rule is the same, which ``tests/test_heads.py`` checks against Keras'
+    optimizer.
     All heads must share Adadelta's epsilon (one kernel call per variable).
     With ``checkpoint`` (a ``book.records.Checkpoint``), the state after every
     epoch is saved and a run started again resumes from it exactly (the
@@ -145,7 +151,10 @@ def fit_group(
             f"heads with Adadelta epsilons {sorted(epsilons)}: a group needs one"
         )
     (epsilon,) = epsilons
-    gc.collect()  # a previous run's 2 GB copy of the features (see fit_fused_heads)
+    # A finished run's training function and model form reference cycles that hold
+    # its 2 GB copy of the features until the cycle collector runs: collect now,
+    # before this run makes its own copy.
+    gc.collect()
     sizes = [h.k for h in heads]
     columns = _columns(sizes)
     d, total, out = (

@@ -43,13 +43,6 @@ def teacher_model() -> keras.Model:
     return keras.Model(image, probs, name="teacher")
 
 
-def conv_params(teacher: keras.Model) -> int:
-    """Parameters of the teacher's two conv layers, which every student head reuses."""
-    return sum(
-        teacher.get_layer(name).count_params() for name in ("conv1", "conv2")
-    )
-
-
 def feature_dim(teacher: keras.Model) -> int:
     return teacher.get_layer(FEATURE_LAYER).output.shape[-1]
 

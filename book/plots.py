@@ -1,8 +1,9 @@
 """Figures of the book, in one style. Each function draws on a new figure and returns its axes.
 
 Introduced where first used: digits, history and confusion in chapter 1;
-soft targets and class similarity in chapter 2; the sweep in chapter 5;
-s(f) and the frontier in chapter 6; the CNN students in chapter 7.
+soft targets and class similarity in chapter 2; s(f) and the frontier in the
+s(f) chapter. The chapters draw their other figures with functions of their
+own, in this module's style (``figure``, ``method_style``).
 
 Every figure is drawn at the width of the book's text column (``WIDTH``
 inches) and rendered as SVG, so its text is shown at its nominal size and
@@ -18,7 +19,6 @@ import pandas as pd
 import seaborn as sns
 from matplotlib_inline.backend_inline import set_matplotlib_formats
 
-from book import original
 from book.frontier import pareto_frontier, s_of_f
 
 WIDTH = 7.0  # inches: the text column of the book's pages
@@ -56,28 +56,6 @@ def figure(height: float, ncols: int = 1, **kwargs):
     return plt.subplots(
         1, ncols, figsize=(WIDTH, height), layout="constrained", **kwargs
     )
-
-
-def _methods_plot(ax, table, x, method_labels: dict, y="test_accuracy"):
-    """Every run as a small dot, the mean over seeds as a line with markers, per method."""
-    for method, label in method_labels.items():
-        runs = table[table.method == method]
-        if runs.empty:
-            continue
-        colour, marker = method_style(method)
-        means = runs.groupby(x)[y].mean()
-        ax.plot(
-            means.index,
-            means.values,
-            marker=marker,
-            color=colour,
-            label=label,
-            lw=1.5,
-            ms=6,
-            mfc="white",
-            mew=1.5,
-        )
-        ax.scatter(runs[x], runs[y], color=colour, s=10, alpha=0.5, lw=0)
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -220,61 +198,6 @@ def class_similarity(logits, labels, temperature) -> pd.DataFrame:
     return mean.where(~np.eye(len(mean), dtype=bool))
 
 
-def plot_class_similarity(logits, labels, temperature, title=None):
-    """``class_similarity`` as a heatmap with a colour bar; the diagonal is hatched."""
-    fig, ax = figure(5.2)
-    ax.set_facecolor("0.93")
-    ax.patch.set_hatch("////")
-    ax.patch.set_edgecolor("white")
-    sns.heatmap(
-        class_similarity(logits, labels, temperature),
-        annot=True,
-        fmt=".2f",
-        cmap="viridis",
-        ax=ax,
-        annot_kws=dict(fontsize="small"),
-        cbar_kws=dict(label=f"mean softmax(z / {temperature:g})"),
-    )
-    ax.grid(False)
-    ax.tick_params(axis="y", rotation=0)
-    ax.set(
-        xlabel="class the teacher also credits",
-        ylabel="true digit",
-        title=title,
-    )
-    return ax
-
-
-def plot_sweep(
-    table: pd.DataFrame, x: str, method_labels: dict, log_x=False, ylim=None
-):
-    """Test accuracy against ``x`` per method: every run as a dot, the seed mean as a line,
-    and the original's published points as crosses."""
-    fig, ax = figure(4.0)
-    _methods_plot(ax, table, x, method_labels)
-    ax.scatter(
-        original.SWEEP[x],
-        original.SWEEP.test_accuracy,
-        marker="x",
-        s=50,
-        color="black",
-        label="original (one run each)",
-        zorder=5,
-    )
-    ax.set(
-        ylabel="test accuracy",
-        ylim=ylim,
-        xlabel={
-            "params": "parameters",
-            "compression_rate": "compression rate",
-        }.get(x, x),
-    )
-    if log_x:
-        ax.set_xscale("log")
-    ax.legend(fontsize="small")
-    return ax
-
-
 def _logit_accuracy(ax, which="y"):
     """Make ``ax``'s ``which`` axis an accuracy axis on a logit scale (equal steps from
     0.9 to 0.99 to 0.999), ticked at round accuracies written plainly (chapter 6)."""
@@ -307,110 +230,6 @@ def _logit_accuracy(ax, which="y"):
     )
     axis.set_major_formatter(StrMethodFormatter("{x:g}"))
     axis.set_minor_locator(NullLocator())
-
-
-def plot_accuracy_by_seed(
-    table: pd.DataFrame,
-    size="params",
-    method_labels: dict | None = None,
-    zoom=0.97,
-):
-    """acc(size) of each single run, one line per seed and one column per method: the
-    object the original looked at. The top row shows each method's whole range (its
-    own y axis); the bottom row zooms on the accuracies from ``zoom`` up (from the
-    median accuracy if no run reaches ``zoom``), where the drops are small. Every
-    point where a seed's accuracy is lower than at the next smaller size is circled."""
-    import textwrap
-
-    from matplotlib.lines import Line2D
-
-    labels = method_labels or dict(
-        table[["method", "method_label"]].drop_duplicates().values
-    )
-    if not (table.test_accuracy >= zoom).any():
-        zoom = float(table.test_accuracy.median())
-    fig, axes = plt.subplots(
-        2,
-        len(labels),
-        figsize=(WIDTH, 5.6),
-        layout="constrained",
-        height_ratios=[1.2, 1],
-        squeeze=False,
-    )
-    dashes = ["-", "--", ":", "-."]
-    seeds = sorted(table.seed.unique())
-    for col, (method, label) in enumerate(labels.items()):
-        colour, marker = method_style(method)
-        method_runs = table[table.method == method]
-        for ax in axes[:, col]:
-            for seed, runs in method_runs.groupby("seed"):
-                runs = runs.sort_values(size)
-                ax.plot(
-                    runs[size],
-                    runs.test_accuracy,
-                    ls=dashes[seeds.index(seed) % 4],
-                    color=colour,
-                    marker=marker,
-                    ms=3,
-                    lw=1.1,
-                )
-                drop = (runs.test_accuracy.diff() < 0).to_numpy()
-                ax.scatter(
-                    runs[size][drop],
-                    runs.test_accuracy[drop],
-                    s=80,
-                    facecolors="none",
-                    edgecolors="black",
-                    lw=1.1,
-                    zorder=5,
-                )
-            ax.set_xscale("log")
-            ax.xaxis.set_minor_formatter(
-                plt.NullFormatter()
-            )  # no crowded 2x10^5 labels
-        top, bottom = axes[:, col]
-        top.set_title(textwrap.fill(label, 18), fontsize="medium")
-        top.axhspan(
-            zoom, 1, color="0.85", zorder=0
-        )  # the region the bottom row shows
-        high = method_runs.test_accuracy.max()
-        above = method_runs[method_runs.test_accuracy >= zoom]
-        if len(above):
-            bottom.set_xlim(
-                above[size].min() / 1.4, method_runs[size].max() * 1.4
-            )
-        bottom.set_ylim(
-            zoom, high + 0.1 * (high - zoom) if high > zoom else zoom + 0.01
-        )
-        bottom.set_xlabel("parameters")
-    axes[0, 0].set_ylabel("test accuracy")
-    axes[1, 0].set_ylabel(f"the same, from {zoom:.3g}")
-    handles = [
-        Line2D(
-            [], [], color="0.3", ls=dashes[i % 4], lw=1.1, label=f"seed {s}"
-        )
-        for i, s in enumerate(seeds)
-    ]
-    handles.append(
-        Line2D(
-            [],
-            [],
-            ls="",
-            marker="o",
-            ms=9,
-            mfc="none",
-            mec="black",
-            label="lower than at the next smaller size",
-        )
-    )
-    fig.legend(
-        handles=handles,
-        loc="outside lower center",
-        ncol=len(handles),
-        fontsize="small",
-        frameon=False,
-    )
-    return axes
 
 
 def plot_s_of_f(table: pd.DataFrame, method_labels: dict, fs=None):
@@ -477,145 +296,3 @@ def plot_frontier(table: pd.DataFrame, method_labels: dict):
     )
     ax.legend(fontsize="small", loc="lower right")
     return ax
-
-
-def plot_kd_grid(grid: pd.DataFrame):
-    """Held-out accuracy for every (T, alpha), one panel per hidden size, stacked: the
-    mean over seeds as the colour (one scale for all panels, one colour bar) and as
-    the number, with the seed SD after it."""
-    sizes = sorted(grid.k.unique())
-    stats = grid.groupby(["k", "alpha", "temperature"]).holdout_accuracy.agg(
-        ["mean", "std"]
-    )
-    lowest, highest = stats["mean"].min(), stats["mean"].max()
-    fig, axes = plt.subplots(
-        len(sizes),
-        1,
-        figsize=(WIDTH, 0.6 + 1.5 * len(sizes)),
-        layout="constrained",
-        sharex=True,
-        squeeze=False,
-    )
-    axes = axes[:, 0]
-    for ax, k in zip(axes, sizes):
-        at_k = stats.loc[k]
-        means = at_k["mean"].unstack("temperature")
-        labels = (
-            at_k["mean"].map("{:.3f}".format)
-            + " ± "
-            + at_k["std"].map("{:.3f}".format).replace("nan", "–")
-        ).unstack("temperature")
-        sns.heatmap(
-            means,
-            annot=labels,
-            fmt="",
-            cmap="viridis",
-            vmin=lowest,
-            vmax=highest,
-            ax=ax,
-            cbar=False,
-            annot_kws={"fontsize": 9},
-            linewidths=0.5,
-            linecolor="white",
-        )
-        ax.set_title(f"k = {k} hidden units", loc="left", fontsize="medium")
-        ax.set_xlabel("")
-        ax.set_ylabel("α", rotation=0, labelpad=8, va="center")
-        ax.set_yticklabels([f"{a:g}" for a in means.index], rotation=0)
-    axes[-1].set_xlabel("temperature T")
-    axes[-1].set_xticklabels([f"{t:g}" for t in means.columns])
-    fig.colorbar(
-        axes[0].collections[0],
-        ax=list(axes),
-        shrink=0.8,
-        pad=0.02,
-        label="held-out accuracy, mean over seeds",
-    )
-    return axes
-
-
-def plot_cnn_students(
-    table: pd.DataFrame, teacher_accuracy: float, levels=(0.98, 0.99)
-):
-    """Test accuracy against parameters per training method: every seed a dot, the
-    mean a line; the teacher's accuracy and the accuracy ``levels`` as lines."""
-    from book.models import TEACHER_PARAMS
-
-    _, ax = figure(3.6)
-    _methods_plot(
-        ax,
-        table,
-        "params",
-        dict(table[["method", "method_label"]].drop_duplicates().values),
-    )
-    ax.axhline(
-        teacher_accuracy,
-        color="black",
-        lw=1,
-        label=f"teacher ({TEACHER_PARAMS:,} parameters)",
-    )
-    for level in levels:
-        ax.axhline(level, color="grey", lw=0.8, ls=":")
-        ax.annotate(
-            f"{level:g}",
-            (1, level),
-            xycoords=("axes fraction", "data"),
-            xytext=(3, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize="small",
-            color="grey",
-        )
-    ax.set(xscale="log", xlabel="student parameters", ylabel="test accuracy")
-    ax.legend(fontsize="small", loc="lower right")
-    return ax
-
-
-def plot_bias_raise(
-    curves: pd.DataFrame,
-    summary: pd.DataFrame,
-    digit: int,
-    labels: dict | None = None,
-):
-    """Held-out accuracy and test errors on ``digit`` against the raise of its bias, per
-    method (mean over seeds, in the method's colour), with each seed's held-out choice
-    dotted; ``labels`` maps method names to legend labels."""
-    labels = labels or {}
-    fig, (held_ax, test_ax) = figure(3.2, 2, sharex=True)
-    for method, runs in curves.groupby("method", sort=False):
-        colour, _ = method_style(method)
-        mean = runs.groupby("bias_raise")[
-            ["heldout_accuracy", "test_digit_errors"]
-        ].mean()
-        held_ax.plot(
-            mean.index,
-            mean.heldout_accuracy,
-            color=colour,
-            lw=1.5,
-            label=labels.get(method, method),
-        )
-        test_ax.plot(mean.index, mean.test_digit_errors, color=colour, lw=1.5)
-        for raise_by in summary[summary.method == method].bias_raise:
-            for ax in (held_ax, test_ax):
-                ax.axvline(raise_by, color=colour, lw=0.8, ls=":")
-    held_ax.set(
-        xlabel=f"raise of the {digit}'s bias",
-        ylabel="held-out accuracy",
-        title="held-out images: chooses",
-    )
-    # symlog: from every test 3 wrong down to none on one readable axis
-    top = 2 * max(int(summary.test_digit_images.max()), 1)
-    test_ax.set(
-        xlabel=f"raise of the {digit}'s bias",
-        ylabel=f"test {digit}s misclassified",
-        title="test set: reports",
-        yscale="symlog",
-        ylim=(0, top),
-    )
-    fig.legend(
-        loc="outside lower center",
-        ncols=curves.method.nunique(),
-        frameon=False,
-        fontsize="small",
-    )
-    return held_ax, test_ax

@@ -17,7 +17,6 @@ from book.cache import (
     artifacts_dir,
     atomic_path,
     destination,
-    write_json,
 )
 from book.profile import Profile
 
@@ -36,13 +35,6 @@ def results_dir(profile: Profile) -> Path:
         else artifacts_dir(profile.name) / "results"
     )
     return destination(RESULTS_ENV, default)
-
-
-def record(profile: Profile, name: str, **values) -> Path:
-    """Write ``values`` to ``<results_dir>/<name>.json`` (atomically) and return the path."""
-    path = results_dir(profile) / f"{name}.json"
-    write_json(path, dict(profile=profile.name, **values))
-    return path
 
 
 def published(name: str) -> dict:

@@ -269,7 +269,6 @@ def test_keys_do_not_reach_the_campaigns_orchestration():
         "book.deployables.Deployables",
         "book.deployables.PLANS",
         "book.records.",
-        "book.cache.cached",
         "book.cache.artifacts_dir",
         "book.cache.atomic_path",
         "book.results.",

@@ -1,5 +1,3 @@
-import dataclasses
-
 import keras
 import numpy as np
 import pytest
@@ -8,7 +6,6 @@ from book import cnn
 from book.data import Mnist
 from book.distill import targets
 from book.models import teacher_model
-from book.profile import PROFILES
 from book.teacher import logits_model
 
 KD = cnn.KdSetting(temperature=4.0, alpha=0.1)
@@ -103,66 +100,27 @@ def test_bias_sweep_counts_errors():
     assert sweep.accuracy.tolist() == [0.5, 0.5]
 
 
-def test_best_offset_is_the_smallest_that_maximises_accuracy():
-    # Two 3s whose logit for 3 trails the winner by 1.2 and 2.2; a 5 that raises above 3.2 break.
-    logits = np.zeros((3, 10), "float32")
-    logits[0, [3, 8]] = [0, 1.2]
-    logits[1, [3, 8]] = [0, 2.2]
-    logits[2, [3, 5]] = [0, 3.2]
-    labels = np.array([3, 3, 5])
-    assert cnn.best_offset(logits, labels, 3, offsets=np.arange(0, 5, 0.5)) == 2.5
+def test_the_omitted_digit_is_never_trained_on(monkeypatch):
+    """The campaign's omitted-digit run: both students train without a single
+    image of the digit, on the training set minus its held-out tail."""
+    from book import campaign
+    from book.teacher import TransferSet
 
-
-@pytest.fixture
-def tiny(tmp_path, monkeypatch):
-    monkeypatch.setenv("BOOK_ARTIFACTS", str(tmp_path))
     rng = np.random.default_rng(0)
     data = Mnist(rng.uniform(size=(40, 28, 28, 1)).astype("float32"), np.arange(40) % 10,
                  rng.uniform(size=(20, 28, 28, 1)).astype("float32"), np.arange(20) % 10)
-    profile = dataclasses.replace(PROFILES["smoke"], name="test", cnn_epochs=1, cnn_widths=(1, 2),
-                                  sweep_seeds=(0, 1))
-    return profile, data, rng.normal(size=(40, 10)).astype("float32")
-
-
-def test_interrupted_runs_resume_without_redoing(tiny, monkeypatch):
-    profile, data, logits = tiny
-    trained, die_at = [], [3]
-    real_train = cnn.train_student
-
-    def train_then_maybe_die(width, method, seed, *args):
-        if len(trained) in die_at:
-            raise KeyboardInterrupt  # killed during the fourth run
-        trained.append((method, width, seed))
-        return real_train(width, method, seed, *args)
-
-    monkeypatch.setattr(cnn, "train_student", train_then_maybe_die)
-    with pytest.raises(KeyboardInterrupt):
-        cnn.run_students(profile, data, logits, KD)
-    saved = sorted(p.name for p in cnn._runs_dir(profile, "cnn", KD).iterdir())
-    assert saved == ["distilled-1-0.json", "distilled-1-1.json", "distilled-2-0.json"]  # nothing half-written
-
-    trained.clear()
-    die_at.clear()
-    table = cnn.run_students(profile, data, logits, KD)
-    assert trained == [("distilled", 2, 1), ("scratch", 1, 0), ("scratch", 1, 1), ("scratch", 2, 0),
-                       ("scratch", 2, 1)]
-    assert len(table) == 8 and table.params.tolist()[:2] == [408, 408]
-    assert table.method_label.iloc[-1] == "CNN student, from scratch"
-
-
-def test_omitted_digit_never_trains_on_it(tiny, monkeypatch):
-    profile, data, logits = tiny
+    logits = rng.normal(size=(40, 10)).astype("float32")
+    transfer = TransferSet(None, logits, data.y_train, None, None, data.y_test)
     seen = []
-    real_train = cnn.train_student
+    real_train = campaign.train_student
 
     def spy(width, method, seed, images, labels, *args):
         seen.append(labels)
         return real_train(width, method, seed, images, labels, *args)
 
-    monkeypatch.setattr(cnn, "train_student", spy)
-    result = cnn.omitted_digit(profile, data, logits, KD, width=1)
-    table = result.summary
-    assert all(cnn.OMITTED_DIGIT not in labels for labels in seen)
-    assert len(seen) == 4 and set(table.test_digit_images) == {2}
-    assert (table.digit_errors_before <= table.test_errors_before).all()
-    assert len(result.curves) == 4 * len(cnn.BIAS_OFFSETS)
+    monkeypatch.setattr(campaign, "train_student", spy)
+    rows = campaign.train_omitted_digit(data, transfer, seed=0, width=1, epochs=1, kd=KD)
+    assert len(seen) == 2 and all(cnn.OMITTED_DIGIT not in labels for labels in seen)
+    # the held-out tail (the last 4 of 40 images) is not trained on either
+    assert set(rows.train_images) == {len(seen[0])} == {36 - 4}
+    campaign.valid_omitted_digit(rows, dict(seed=0, width=1), len(data.y_test))

@@ -78,11 +78,12 @@ def test_a_changed_loss_or_constant_changes_the_key(package):
         before, changed}
 
 
-def test_the_chapter_8_key_covers_its_training_code():
-    from book import deploy
+def test_the_chapter_8_keys_cover_their_training_code():
+    from book import deployables
 
-    reached = codekey.closure(deploy.compact_students, deploy.head_files)
-    for name in ("book.cnn.cnn_student", "book.distill.fit_head",
-                 "book.deploy.train_compact_student", "book.deploy.PLANS"):
+    reached = codekey.closure(deployables._student, deployables._head)
+    for name in ("book.cnn.cnn_student", "book.heads.fit_group",
+                 "book.deploy.train_compact_student", "book.deploy.prune_student",
+                 "book.deployables.measure_file"):
         assert name in reached
     assert "book.deploy.plot_bytes_frontier" not in reached

@@ -137,17 +137,3 @@ def test_choices_are_made_on_held_out_accuracy_only():
     assert list(headline.file) == ["teacher-float32", "teacher-int8",
                                    "p.9-0", "small", "teacher-int8"]
 
-
-def test_seed_by_seed_comparison_is_corrected_for_the_widths():
-    runs = pd.DataFrame({
-        "size": [4] * 6 + [12] * 6,
-        "seed": [0, 1, 2] * 4,
-        "method": (["a"] * 3 + ["b"] * 3) * 2,
-        "test_accuracy": [.90, .91, .92, .80, .80, .83,
-                          .95, .96, .97, .95, .96, .97],
-    })
-    table = deploy.compare_by_seed(runs, "a", "b").set_index("size")
-    assert table.loc[4, "difference"] == pytest.approx(0.1)
-    assert table.loc[12, "difference"] == pytest.approx(0.0)
-    assert table.confidence.iloc[0] == pytest.approx(0.975)
-    assert table.loc[4, "low"] > 0

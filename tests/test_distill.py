@@ -1,12 +1,8 @@
-import keras
 import numpy as np
 import pytest
 
-from book import distill
 from book.distill import (
-    METHODS,
     accuracy,
-    fused_model,
     hard_label_loss,
     kd_loss,
     mse_logits_loss,
@@ -41,67 +37,6 @@ def test_accuracy_per_head():
     logits[0, :, 1] = 1  # both heads say 1 for example 0
     logits[1, 0, 5] = 1  # head 0 says 5, head 1 says 0, for example 1
     np.testing.assert_allclose(accuracy(logits, np.array([1, 5])), [1.0, 0.5])
-
-
-@pytest.mark.parametrize("method", ["mse", "hard"])
-def test_fused_heads_train_exactly_like_separate_keras_heads(tiny_transfer, method, monkeypatch):
-    """The sweep's speed tricks change nothing: same init and batches -> same weights.
-
-    Fused training (one model, TF's fused Adadelta kernel) against each head
-    trained alone by ``model.fit`` with Keras' Adadelta, from the same
-    initial weights, in the same batch order, without dropout.
-    """
-    t = tiny_transfer
-    sizes = [1, 3, 4]
-    built = []
-    real_fused_model = distill.fused_model
-
-    def keep(*args, **kwargs):
-        built.append(real_fused_model(*args, **kwargs))
-        initial.extend(built[-1].get_layer("heads").split())
-        return built[-1]
-
-    initial = []
-    monkeypatch.setattr(distill, "fused_model", keep)
-    distill.fit_fused_heads(sizes, METHODS[method], t, seed=5, epochs=2, dropout=0.0, shuffle=False)
-    for alone, trained_in_fused in zip(initial, built[0].get_layer("heads").split()):
-        alone.compile(optimizer=keras.optimizers.Adadelta(learning_rate=1.0), loss=METHODS[method].loss)
-        alone.fit(t.train_features, targets(t.train_logits, t.train_labels), batch_size=32,
-                  epochs=2, shuffle=False, verbose=0)
-        for a, b in zip(trained_in_fused.get_weights(), alone.get_weights()):
-            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
-
-
-def test_interrupted_fused_run_resumes_exactly(tiny_transfer, tmp_path):
-    """Killed after an epoch and started again, a run ends where an uninterrupted one does."""
-    t = tiny_transfer
-    checkpoint = tmp_path / "run.npz"
-    uninterrupted = distill.fit_fused_heads([2, 5], METHODS["mse"], t, seed=1, epochs=3).accuracy
-
-    def die_after_first_epoch(epoch):
-        if epoch == 0:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        distill.fit_fused_heads([2, 5], METHODS["mse"], t, seed=1, epochs=3,
-                                on_epoch_end=die_after_first_epoch, checkpoint=checkpoint)
-    assert checkpoint.exists()
-    epochs_run = []
-    resumed = distill.fit_fused_heads([2, 5], METHODS["mse"], t, seed=1, epochs=3,
-                                      on_epoch_end=epochs_run.append, checkpoint=checkpoint).accuracy
-    assert epochs_run == [1, 2]
-    np.testing.assert_array_equal(resumed, uninterrupted)
-    assert not checkpoint.exists()
-
-
-def test_fused_init_matches_glorot_limits():
-    layer = fused_model([2, 50], feature_dim=9216, seed=0).get_layer("heads")
-    kernel1 = np.asarray(layer.kernel1)
-    assert np.abs(kernel1[:, :2]).max() <= np.sqrt(6 / (9216 + 2))
-    assert np.abs(kernel1[:, 2:]).max() <= np.sqrt(6 / (9216 + 50))
-    assert np.abs(kernel1[:, :2]).max() > 0.9 * np.sqrt(6 / (9216 + 2))
-    kernel2 = np.asarray(layer.kernel2)
-    assert np.all(kernel2[:2, 10:] == 0) and np.all(kernel2[2:, :10] == 0)  # block diagonal
 
 
 def test_kd_loss_by_hand_at_t1():
@@ -191,19 +126,3 @@ def test_kd_loss_per_head_settings():
         kd_loss(4.0, 0.5)(y_true, heads[:, 1]))
     np.testing.assert_allclose(fused, separate, rtol=1e-5)
 
-
-def test_cached_head_trains_once(tiny_transfer, tmp_path, monkeypatch):
-    import dataclasses
-
-    from book.profile import PROFILES
-
-    monkeypatch.setenv("BOOK_ARTIFACTS", str(tmp_path))
-    profile = dataclasses.replace(PROFILES["smoke"], name="test", student_epochs=1)
-    calls = []
-    real_fit = distill.fit_head
-    monkeypatch.setattr(distill, "fit_head", lambda *a, **k: calls.append(a) or real_fit(*a, **k))
-    first = distill.cached_head(2, METHODS["mse"], tiny_transfer, 0, profile)
-    again = distill.cached_head(2, METHODS["mse"], tiny_transfer, 0, profile)
-    assert len(calls) == 1 and again.model is None
-    assert again.test_accuracy == first.test_accuracy
-    assert again.history["loss"] == pytest.approx(first.history["loss"])

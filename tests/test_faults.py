@@ -1,11 +1,14 @@
-"""Fault injection: the cache never lies, the loader names every bad file.
+"""Fault injection: the records never lie, the loader names every bad file.
 
-Each damaged artifact kind is detected, reported in one line naming the file,
-set aside and recomputed, with the same final result as an undamaged run; a
-write killed half-way leaves no half file and no leftover after the next
-write; another data file retrains what depends on the data; an unwritable
-destination fails before any training, naming its environment variable.
-Runs on a tiny profile (256 training images, one epoch) in a scratch cache.
+What the campaign derives and caches is checked when it is read: a damaged
+transfer set is reported in one line naming the file, kept aside and
+computed again, to the same values; a damaged checkpoint is discarded and its
+run starts over; another data file makes the stored teacher stale. (A
+record's own faults -- a flipped digit, a cut, a stale key, a FIFO, a bad
+manifest -- are ``tests/test_records.py``'s.) A write killed half-way leaves
+no half file and no leftover after the next write; an unwritable destination
+fails before any training, naming its environment variable. Runs on a tiny
+profile (256 training images, one epoch) in a scratch folder.
 """
 
 from __future__ import annotations
@@ -20,13 +23,15 @@ import textwrap
 import zipfile
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from book import cache, distill, sweep, teacher, temperature
-from book.cache import UnwritableDestination, atomic_path, cached
+from book import cache, campaign
+from book.cache import UnwritableDestination, atomic_path
 from book.data import MnistDataError, load_mnist, read_npz
+from book.distill import METHODS
+from book.heads import Head, fit_group
 from book.profile import PROFILES
+from book.records import Checkpoint
 
 TINY = dataclasses.replace(PROFILES["smoke"], name="faults", train_size=256, test_size=64,
                            sweep_hidden_sizes=(2, 3), sweep_seeds=(0,))
@@ -46,108 +51,38 @@ def mnist_file(tmp_path_factory):
 
 @pytest.fixture
 def scratch(tmp_path, monkeypatch, mnist_file):
-    """A fresh artifact cache and results folder, the small data file, nothing checked yet."""
+    """A fresh artifact folder and results folder, the small data file, nothing checked or loaded yet."""
     monkeypatch.setenv("BOOK_ARTIFACTS", str(tmp_path / "artifacts"))
     monkeypatch.setenv("BOOK_RESULTS", str(tmp_path / "results"))
     monkeypatch.setenv("MNIST_NPZ", str(mnist_file))
     monkeypatch.setattr(cache, "_checked_dirs", set())
-    return tmp_path / "artifacts" / TINY.name
+    campaign.forget_teacher()
+    yield tmp_path / "artifacts" / TINY.name
+    campaign.forget_teacher()
 
 
 def damage_and_reload(path, damage, reload, capsys):
-    """Damage ``path``, call ``reload``; it must say so in one line naming the file and recompute."""
+    """Damage ``path``, call ``reload``; it must say so in one line naming the file, keep
+    the damaged file aside and compute it again."""
     damage(path)
     value = reload()
     err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.startswith("cache:")]
+    lines = [line for line in err.splitlines() if line.startswith("records:")]
     assert len(lines) == 1 and str(path) in lines[0], err
-    assert path.with_name(path.name + ".invalid").exists()
-    assert path.exists()  # recomputed and saved again
+    assert len(list(path.parent.glob(f"{path.name}.2*.invalid"))) == 1  # the file (its manifest is kept aside too)
+    assert path.exists()  # computed and saved again
     return value
 
 
-def garbage_first_line(path):
-    path.write_text("garbage,,\n" + path.read_text())
-
-
-def cut_rows(path):
-    path.write_text("\n".join(path.read_text().splitlines()[:2]) + "\n")
-
-
-def cut_mid_row(path):
-    text = path.read_text()
-    path.write_text(text[: len(text) - 4])
-
-
-def truncate(path):
-    blob = path.read_bytes()
-    path.write_bytes(blob[: len(blob) // 2])
-
-
-def flip_a_byte(path):
-    blob = bytearray(path.read_bytes())
-    blob[len(blob) // 2] ^= 0xFF
-    path.write_bytes(bytes(blob))
-
-
-def garbage(path):
-    path.write_text("{not json")
-
-
-# --- each artifact kind ---------------------------------------------------------------------
-
-@pytest.mark.parametrize("damage", [garbage_first_line, cut_rows, cut_mid_row])
-def test_damaged_grid_csv_is_recomputed_to_the_same_choice(scratch, damage, capsys, tiny_transfer):
-    first = temperature.grid_search(tiny_transfer, TINY)
-    (path,) = scratch.glob("kd-grid-*/seed0.csv")
-    again = damage_and_reload(path, damage, lambda: temperature.grid_search(tiny_transfer, TINY), capsys)
-    pd.testing.assert_frame_equal(first, again)
-
-
-@pytest.mark.parametrize("damage", [garbage_first_line, cut_mid_row])
-def test_damaged_sweep_group_is_recomputed(scratch, damage, capsys, tiny_transfer):
-    methods = [distill.METHODS["mse"]]
-    first = sweep.run_sweep(tiny_transfer, TINY, methods, progress=False)
-    (path,) = scratch.glob("sweep-*/mse-seed0.csv")
-    again = damage_and_reload(path, damage, lambda: sweep.run_sweep(tiny_transfer, TINY, methods, progress=False),
-                              capsys)
-    pd.testing.assert_frame_equal(first.drop(columns="group_train_seconds"),
-                                  again.drop(columns="group_train_seconds"))
-
-
-@pytest.mark.parametrize("damage", [truncate, flip_a_byte])
-def test_damaged_teacher_is_retrained(scratch, damage, capsys):
-    first = teacher.teacher(TINY).model.get_weights()
-    (path,) = scratch.glob("teacher-*.keras")
-    again = damage_and_reload(path, damage, lambda: teacher.teacher(TINY), capsys)
-    for a, b in zip(first, again.model.get_weights()):
-        np.testing.assert_array_equal(a, b)
-
-
-def test_teacher_with_garbage_history_is_retrained(scratch, capsys):
-    teacher.teacher(TINY)
-    (model,) = scratch.glob("teacher-*.keras")
-    history = model.with_suffix(".history.json")
-    garbage(history)
-    teacher.teacher(TINY)
-    assert str(model) in capsys.readouterr().err  # the model is set aside and the pair written again
-    assert history.read_text().startswith("{")
-
-
-def test_damaged_head_json_is_recomputed(scratch, capsys, tiny_transfer):
-    first = distill.cached_head(2, distill.METHODS["mse"], tiny_transfer, 0, TINY)
-    (path,) = scratch.glob("head-*.json")
-    again = damage_and_reload(path, garbage, lambda: distill.cached_head(2, distill.METHODS["mse"], tiny_transfer,
-                                                                          0, TINY), capsys)
-    assert again.test_accuracy == first.test_accuracy
-
+# --- the transfer set -------------------------------------------------------------------------
 
 def _transfer_path(scratch):
-    return next(p for p in scratch.glob("transfer-*.npz") if "original" not in p.name)
+    (path,) = scratch.glob("campaign-transfer-*-inference.npz")
+    return path
 
 
 def test_transfer_set_missing_an_array_is_recomputed(scratch, capsys):
-    first = teacher.transfer_set(TINY)
+    first = campaign.transfer(TINY)
     path = _transfer_path(scratch)
 
     def drop_member(p):
@@ -155,12 +90,12 @@ def test_transfer_set_missing_an_array_is_recomputed(scratch, capsys):
             kept = {k: npz[k] for k in npz.files if k != "test_logits"}
         np.savez(p, **kept)
 
-    again = damage_and_reload(path, drop_member, lambda: teacher.transfer_set(TINY), capsys)
+    again = damage_and_reload(path, drop_member, lambda: campaign.transfer(TINY), capsys)
     np.testing.assert_array_equal(first.test_logits, again.test_logits)
 
 
 def test_transfer_set_with_nan_logits_is_recomputed(scratch, capsys):
-    first = teacher.transfer_set(TINY)
+    first = campaign.transfer(TINY)
     path = _transfer_path(scratch)
 
     def poison(p):
@@ -170,49 +105,57 @@ def test_transfer_set_with_nan_logits_is_recomputed(scratch, capsys):
         with open(p, "wb") as f:
             np.savez(f, **arrays)
 
-    again = damage_and_reload(path, poison, lambda: teacher.transfer_set(TINY), capsys)
+    again = damage_and_reload(path, poison, lambda: campaign.transfer(TINY), capsys)
     np.testing.assert_array_equal(first.train_logits, again.train_logits)
 
 
+# --- checkpoints ------------------------------------------------------------------------------
+
 def test_garbage_checkpoint_is_discarded_and_the_run_starts_over(tmp_path, capsys, tiny_transfer):
-    expected = distill.fit_fused_heads([2, 5], distill.METHODS["mse"], tiny_transfer, seed=1, epochs=2).accuracy
-    checkpoint = tmp_path / ".running.npz"
-    checkpoint.write_bytes(b"not a checkpoint")
+    heads = [Head(METHODS["mse"], 2), Head(METHODS["mse"], 5)]
+    expected = fit_group(heads, tiny_transfer, seed=1, epochs=2).correct
+    checkpoint = Checkpoint(tmp_path / ".running.npz")
+    checkpoint.path.write_bytes(b"not a checkpoint")
     epochs = []
-    run = distill.fit_fused_heads([2, 5], distill.METHODS["mse"], tiny_transfer, seed=1, epochs=2,
-                                  on_epoch_end=epochs.append, checkpoint=checkpoint)
+    run = fit_group(heads, tiny_transfer, seed=1, epochs=2, on_epoch_end=epochs.append, checkpoint=checkpoint)
     assert epochs == [0, 1]
-    np.testing.assert_array_equal(run.accuracy, expected)
+    np.testing.assert_array_equal(run.correct, expected)
     assert "unusable checkpoint" in capsys.readouterr().err
-    assert not checkpoint.exists()
+    assert not checkpoint.path.exists()
 
 
 def test_checkpoint_of_another_run_is_discarded(tmp_path, capsys, tiny_transfer):
-    checkpoint = tmp_path / ".running.npz"
+    checkpoint = Checkpoint(tmp_path / ".running.npz")
+
+    def stop(epoch):
+        raise KeyboardInterrupt
+
     with pytest.raises(KeyboardInterrupt):
-        def stop(epoch):
-            raise KeyboardInterrupt
-        distill.fit_fused_heads([2, 5], distill.METHODS["mse"], tiny_transfer, seed=1, epochs=3,
-                                on_epoch_end=stop, checkpoint=checkpoint)
+        fit_group([Head(METHODS["mse"], 2), Head(METHODS["mse"], 5)], tiny_transfer, seed=1, epochs=3,
+                  on_epoch_end=stop, checkpoint=checkpoint)
+    assert checkpoint.path.exists()
     epochs = []
-    distill.fit_fused_heads([3], distill.METHODS["mse"], tiny_transfer, seed=1, epochs=2,
-                            on_epoch_end=epochs.append, checkpoint=checkpoint)  # other sizes: other shapes
+    fit_group([Head(METHODS["mse"], 3)], tiny_transfer, seed=1, epochs=2,
+              on_epoch_end=epochs.append, checkpoint=checkpoint)  # other sizes: other shapes
     assert epochs == [0, 1]
     assert "unusable checkpoint" in capsys.readouterr().err
 
 
 # --- the data ---------------------------------------------------------------------------------
 
-def test_another_data_file_retrains_the_teacher(scratch, mnist_file, tmp_path, monkeypatch):
-    teacher.teacher(TINY)
+def test_another_data_file_makes_the_stored_teacher_stale(scratch, mnist_file, tmp_path, monkeypatch):
+    campaign.stored_teacher(TINY)
     with np.load(mnist_file) as npz:
         arrays = {k: npz[k] for k in npz.files}
     arrays["y_train"] = np.random.default_rng(2).permutation(arrays["y_train"])  # same images, other labels
     shuffled = tmp_path / "shuffled.npz"
     np.savez(shuffled, **arrays)
     monkeypatch.setenv("MNIST_NPZ", str(shuffled))
-    teacher.teacher(TINY)
-    assert len(list(scratch.glob("teacher-*.keras"))) == 2
+    campaign.forget_teacher()
+    assert campaign.stored_teacher(TINY, read_only=True) is None  # stale: it would be trained again
+    monkeypatch.setenv("MNIST_NPZ", str(mnist_file))
+    campaign.forget_teacher()
+    assert campaign.stored_teacher(TINY, read_only=True) is not None
 
 
 # --- destinations -----------------------------------------------------------------------------
@@ -229,9 +172,9 @@ def test_unwritable_artifacts_fail_before_training(scratch, tmp_path, monkeypatc
             pytest.skip("running as root: a read-only folder is still writable")
     monkeypatch.setenv("BOOK_ARTIFACTS", str(target))
     trained = []
-    monkeypatch.setattr(teacher, "train_teacher", lambda *a, **k: trained.append(1))
+    monkeypatch.setattr(campaign, "train_teacher", lambda *a, **k: trained.append(1))
     with pytest.raises(UnwritableDestination, match=r"\$BOOK_ARTIFACTS"):
-        teacher.teacher(TINY)
+        campaign.stored_teacher(TINY)
     assert trained == []
 
 
@@ -260,8 +203,9 @@ def test_a_killed_write_leaves_no_half_file_and_the_next_write_cleans_up(tmp_pat
     child.wait()
     assert not target.exists()
     assert len(list(tmp_path.glob(".big.npz.tmp-*"))) == 1  # what a SIGKILL leaves
-    value = cached(target, lambda: b"whole", lambda v, p: p.write_bytes(v), lambda p: p.read_bytes())
-    assert value == b"whole" and target.read_bytes() == b"whole"
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(b"whole")
+    assert target.read_bytes() == b"whole"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.npz"]
 
 

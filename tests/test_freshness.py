@@ -31,7 +31,7 @@ def test_published_notebooks_come_from_the_full_profile():
 def test_fingerprint_follows_the_code_a_notebook_uses(tmp_path, monkeypatch):
     import book.execute as ex
 
-    md = notebook_sources()[0]  # chapter 1: imports book.teacher, not book.sweep
+    md = notebook_sources()[0]  # chapter 1: imports book.teacher, not book.pdf
     before = ex.fingerprint(md)
     (tmp_path / "book").mkdir()
     for f in (ex.ROOT / "book").glob("*.py"):
@@ -55,7 +55,7 @@ def test_fingerprint_follows_the_code_a_notebook_uses(tmp_path, monkeypatch):
     # prose, comments, modules the chapter never imports, pins outside the kernel: no output changes
     assert edited(copy, lambda s: s + "\nA new paragraph of prose.\n") == before
     assert edited(tmp_path / "book" / "teacher.py", lambda s: s + "\n# a comment\n") == before
-    assert edited(tmp_path / "book" / "sweep.py", lambda s: s + "\nX = 1\n") == before
+    assert edited(tmp_path / "book" / "pdf.py", lambda s: s + "\nX = 1\n") == before
     assert edited(tmp_path / "requirements.txt", lambda s: s.replace("sphinx-book-theme==", "sphinx-book-theme==0")) == before
     # code cells, code of an imported module (here a transitive import), pins in the kernel: stale
     assert edited(copy, lambda s: s + "\n```{code-cell} ipython3\n1 + 1\n```\n") != before

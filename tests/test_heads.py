@@ -39,6 +39,41 @@ def test_a_head_trains_the_same_in_a_group_and_alone():
     assert not np.allclose(together.weights[1][0], together.weights[2][0])
 
 
+def test_initial_weights_are_glorot_uniform_with_the_heads_own_fans():
+    hidden, output = initial_weights(0, 2, 9216)
+    limit = np.sqrt(6 / (9216 + 2))
+    assert 0.9 * limit < np.abs(hidden).max() <= limit
+    assert np.abs(output).max() <= np.sqrt(6 / (2 + 10))
+
+
+@pytest.mark.parametrize("method", ["mse", "hard"])
+def test_a_group_trains_exactly_like_keras_fit_with_keras_adadelta(method):
+    """The loop's speed tricks change nothing: without dropout, each head of a
+    group (TensorFlow's fused Adadelta kernel) ends with the weights that
+    Keras' own Adadelta gives it in ``model.fit``, from the same initial
+    weights, in the same batch order."""
+    import keras
+
+    from book.distill import targets
+    from book.models import student_head
+
+    transfer = tiny_transfer()
+    sizes = [1, 3, 4]
+    group = fit_group([Head(METHODS[method], k) for k in sizes], transfer, seed=5, epochs=2,
+                      dropout=0.0, shuffle=False)
+    d = transfer.train_features.shape[1]
+    for k, trained in zip(sizes, group.weights):
+        alone = student_head(k, d, dropout=0.0)
+        hidden, output = initial_weights(5, k, d)
+        alone.get_layer("hidden").set_weights([hidden, np.zeros(k, "float32")])
+        alone.get_layer("logits").set_weights([output, np.zeros(10, "float32")])
+        alone.compile(optimizer=keras.optimizers.Adadelta(learning_rate=1.0), loss=METHODS[method].loss)
+        alone.fit(transfer.train_features, targets(transfer.train_logits, transfer.train_labels),
+                  batch_size=32, epochs=2, shuffle=False, verbose=0)
+        for a, b in zip(trained, alone.get_weights()):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
 def test_dropout_is_on_and_keyed_by_the_seed():
     transfer = tiny_transfer()
     head = [Head(METHODS["mse"], 6)]

@@ -176,6 +176,17 @@ def test_a_folder_under_a_manifests_name_is_kept_aside_and_the_record_produced(t
     assert len(list(tmp_path.glob("r.csv.json.*.invalid"))) == 1
 
 
+def test_a_manifest_that_is_not_json_is_kept_aside_and_the_record_produced(tmp_path, capsys):
+    """A garbled manifest (the teacher's holds its training history) is damage, not absence."""
+    path = tmp_path / "r.csv"
+    log = []
+    clean = produce(path, log=log)
+    records.manifest_path(path).write_text("{not json")
+    assert produce(path, log=log).equals(clean)
+    assert log == ["k1", "k1"] and "unreadable manifest" in capsys.readouterr().err
+    assert len(list(tmp_path.glob("r.csv.json.*.invalid"))) == 1
+
+
 def test_a_key_is_refused_when_its_source_changed_since_the_process_loaded_it(monkeypatch):
     from book import heads
 
