@@ -318,15 +318,31 @@ def paired(
     return result.drop(columns="min_p")
 
 
-def interval_text(row, digits: int = 4) -> str:
+def interval_text(row, digits: int = 4, runs: bool = True) -> str:
     """A compared cell for the prose: ``+0.0123 [-0.0020, +0.0266], 10 runs``
-    (``+0.0123, 3 runs`` where the runs give no interval)."""
+    (``+0.0123, 3 runs`` where the runs give no interval); without the count
+    where a caption or column gives it."""
+    count = f", {row.runs} runs" if runs else ""
     if pd.isna(row.low):
-        return f"{row.difference:+.{digits}f}, {row.runs} runs"
+        return f"{row.difference:+.{digits}f}{count}"
     return (
         f"{row.difference:+.{digits}f} [{row.low:+.{digits}f}, "
-        f"{row.high:+.{digits}f}], {row.runs} runs"
+        f"{row.high:+.{digits}f}]{count}"
     )
+
+
+def verdict_words(verdict: str, names: dict) -> str:
+    """A verdict of ``verdict`` in a table's words, the methods by their
+    display names (``names``): "KD better", "not detectably different",
+    "unresolved" (the runs are counted elsewhere in the table)."""
+    for key, name in names.items():
+        if verdict == f"{key} better":
+            return f"{name} better"
+    if verdict.startswith("no difference"):
+        return "not detectably different"
+    if verdict.startswith("not resolved"):
+        return "unresolved"
+    return verdict  # "equivalent (±0.002)"
 
 
 def prediction_range(values) -> tuple[float, float, float]:

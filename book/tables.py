@@ -123,3 +123,26 @@ def show(
 
 def _missing(value) -> bool:
     return not isinstance(value, (list, tuple)) and pd.isna(value)
+
+
+# --- words and numbers in sentences --------------------------------------------------
+
+
+def plural(n: int, noun: str, nouns: str = "") -> str:
+    """3, "seed" -> "3 seeds"; 1, "seed" -> "1 seed"."""
+    return f"{n:,} " + (noun if n == 1 else nouns or noun + "s")
+
+
+def as_math(text: str) -> str:
+    """Settings in a sentence as math: "at k = 5, 6 and 7" -> "at $k = 5$, 6 and 7"."""
+    text = re.sub(r"\b([kwfT]) = ([0-9]+(?:\.[0-9]+)?)", r"$\1 = \2$", text)
+    return re.sub(r"α = ([0-9.]*[0-9])", r"$\\alpha = \1$", text)
+
+
+def glue_md(name: str, text: str) -> None:
+    """Glue a sentence as Markdown, its settings as math (``as_math``): the
+    prose shows it with {glue:md}`name:myst`, so that math and roles render."""
+    from IPython.display import Markdown
+    from myst_nb import glue
+
+    glue(name, Markdown(as_math(text)), display=False)
