@@ -330,7 +330,7 @@ def transfer(profile: Profile, data: str = "inference") -> TransferSet:
 # --- the experiments ------------------------------------------------------------------
 
 
-# Chapter 5's mechanism runs: which part of logit regression hurts the smallest heads?
+# The small heads' chapter's mechanism runs: which part of logit regression hurts the smallest heads?
 MECHANISM_MAX_K = 8
 
 
@@ -448,7 +448,7 @@ EXPERIMENTS = (
     ),
     # Chapter 5: the three methods at every size, 10 seeds where outcomes are bimodal.
     Experiment("sweep", sweep_methods, SMALL_SIZES, range(10)),
-    # Chapter 5's controls: what about logit regression hurts small heads.
+    # The small heads' chapter's controls: what about logit regression hurts small heads.
     Experiment(
         "controls",
         lambda profile: mechanism_methods(),
@@ -628,9 +628,9 @@ def table(profile: Profile, name: str, train: bool = True) -> pd.DataFrame:
     return rows
 
 
-# --- chapter 7's CNN students ---------------------------------------------------------
+# --- the CNN students' chapter ---------------------------------------------------------
 
-# Chapter 8 builds on widths 4 and 12 (its smallest files): seven seeds there, three
+# The bytes chapter builds on widths 4 and 12 (its smallest files): seven seeds there, three
 # elsewhere. Seven, not five: an exact sign-flip test of n pairs cannot give p below
 # 2 / 2**n (0.0625 for five), and Holm's first level over these two widths is 0.025.
 CNN_MORE_SEEDS = {4: range(7), 12: range(7)}
@@ -646,7 +646,7 @@ CNN_DTYPES = dict(
 
 @dataclasses.dataclass(frozen=True)
 class CnnStudents:
-    """Chapter 7's students: for each (width, seed), one distilled on the
+    """The CNN students' chapter's students: for each (width, seed), one distilled on the
     stored teacher's logits (at the grid's KD setting) and one trained from
     scratch, from the same initial weights and batch order."""
 
@@ -970,7 +970,7 @@ class OtherTeachers:
         )
 
 
-# --- single runs that chapters 1, 3 and 7 show -------------------------------------------
+# --- single runs that chapters 1, 3 and 8 show -------------------------------------------
 
 CHAPTER3_K = 6  # chapter 3's head: the original's k
 
@@ -1130,7 +1130,7 @@ def valid_keras_head(rows: pd.DataFrame, values: dict, n: int) -> None:
 def train_omitted_digit(
     mnist, transfer_set, seed: int, width: int, epochs: int, kd: KdSetting
 ) -> pd.DataFrame:
-    """Chapter 7: the paper's omitted-digit experiment, one seed, both
+    """The CNN students' chapter: the paper's omitted-digit experiment, one seed, both
     methods (the same initial weights). Students of ``width`` train on the
     training set minus its held-out tail and minus every ``OMITTED_DIGIT``;
     each bias raise of the digit is scored on the held-out tail (all ten
@@ -1204,7 +1204,7 @@ def valid_omitted_digit(rows: pd.DataFrame, values: dict, n: int) -> None:
 def train_distiller(
     mnist, teacher, seed: int, width: int, epochs: int, kd: KdSetting
 ) -> pd.DataFrame:
-    """Chapter 7: a student of ``width`` distilled end to end with
+    """The CNN students' chapter: a student of ``width`` distilled end to end with
     ``keras.distillation.Distiller`` (the teacher runs on every batch), to set
     beside the cached-logit student of the same width and seed."""
     import keras
@@ -1241,7 +1241,7 @@ def valid_distiller(rows: pd.DataFrame, values: dict, n: int) -> None:
 
 
 def _cnn_values(profile: Profile, seed: int, kd: KdSetting) -> dict:
-    """Chapter 7's single CNN runs: the widest student, the CNN epochs."""
+    """The CNN students' chapter's single CNN runs: the widest student, the CNN epochs."""
     return dict(
         seed=seed,
         width=max(profile.cnn_widths),
@@ -1317,7 +1317,7 @@ def single_run(name: str) -> Runs:
     return next(r for r in SINGLE_RUNS if r.name == name)
 
 
-# Chapter 8's units use this module's teacher and transfer sets (a late import:
+# The bytes chapter's units use this module's teacher and transfer sets (a late import:
 # book.deployables imports them from here).
 from book.deployables import Deployables  # noqa: E402
 

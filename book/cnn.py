@@ -1,6 +1,6 @@
 """Fully distilled CNN students: their own conv layers, nothing borrowed from the teacher.
 
-Introduced in chapter 7. A student is trained one of two ways, over seeds:
+Introduced in the CNN students' chapter. A student is trained one of two ways, over seeds:
 
 - ``distilled``: Hinton et al.'s loss as ``keras.distillation`` computes it
   (``LogitsDistillation`` with a ``KLDivergence`` loss, i.e. T**2 times the KL
@@ -102,7 +102,7 @@ def logits_distillation(
     *instance*; any other loss gets the logits divided by T and no T**2. In
     Keras 3.15 the default ``loss="kl_divergence"`` resolves to the plain
     function, not the class, so the default takes that other path: it treats
-    the scaled logits as probabilities (chapter 7 shows the numbers).
+    the scaled logits as probabilities (the CNN students' chapter shows the numbers).
     """
     return keras.distillation.LogitsDistillation(
         temperature, loss=keras.losses.KLDivergence()

@@ -1,7 +1,7 @@
 """Cache keys that know the code: a hash of the functions that produce an
 artifact, and of everything in ``book`` they call, transitively.
 
-Introduced in chapter 8, whose artifacts are keyed by it. A settings key
+Introduced in the bytes chapter, whose artifacts are keyed by it. A settings key
 alone answers a code change with the old artifact; this one changes when
 the producing code does. It reads functions as syntax trees with their
 docstrings removed, so a comment, a docstring or an edit to another function

@@ -1,6 +1,6 @@
 """From parameters to bytes: pruning, quantization and LiteRT files.
 
-Introduced in chapter 8. Every model this module reports on is a LiteRT
+Introduced in the bytes chapter. Every model this module reports on is a LiteRT
 flatbuffer on disk, scored by loading that file in the ``ai-edge-litert``
 interpreter with its default settings; its size is the file's bytes
 (1 KB = 1,000 bytes) and its bytes after ``lzma`` at preset 9 (standing in
@@ -327,7 +327,7 @@ def train_compact_student(
     kd: KdSetting,
     epochs: int,
 ) -> keras.Model:
-    """Chapter 7's CNN student trained longer, on the training set minus its
+    """The CNN students' chapter's student trained longer, on the training set minus its
     held-out tail, by one of ``RECIPES``. Shifted images have no cached
     teacher logits, so the augmented recipe learns from the labels."""
     import tensorflow as tf

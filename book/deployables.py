@@ -1,4 +1,4 @@
-"""Chapter 8's files as records: every model it measures, trained and measured
+"""The bytes chapter's files as records: every model it measures, trained and measured
 once, in units that resume across sessions and machines.
 
 A unit trains one model (or none, for the teacher's own files), converts it and
@@ -299,7 +299,7 @@ def expected_names(unit: str) -> list[str]:
 
 @dataclasses.dataclass(frozen=True)
 class Deployables:
-    """The campaign's job for chapter 8: one record per unit (see the module)."""
+    """The campaign's job for the bytes chapter: one record per unit (see the module)."""
 
     name: str = "deployables"
 

@@ -73,7 +73,7 @@ def mse_logits_loss(y_true, y_pred):
 
 def centred_mse_loss(y_true, y_pred):
     """Logit regression on *centred* logits: each example's mean logit is removed
-    from the student's and the teacher's before the squared error (chapter 5's
+    from the student's and the teacher's before the squared error (the small heads' chapter's
     control; the high-temperature limit of ``kd_loss`` up to a factor)."""
     teacher_logits, _ = _unpack(y_true, y_pred)
     centred = (y_pred - ops.mean(y_pred, axis=-1, keepdims=True)) - (

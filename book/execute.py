@@ -79,7 +79,7 @@ def imported_distributions(sources: list[str]) -> set[str]:
 def kernel_distributions(imported: set[str] = frozenset()) -> set[str]:
     """The distributions a chapter's kernel can import: the ``book`` package's
     declared dependencies, the kernel's own (``ipykernel``) and ``imported``
-    (an optional dependency such as chapter 8's ``ai-edge-litert`` counts
+    (an optional dependency such as the bytes chapter's ``ai-edge-litert`` counts
     only for the notebooks that import it), with everything they require,
     transitively, as installed. Pins of anything else (the site's theme,
     JupyterLab, test tools) cannot change an output."""

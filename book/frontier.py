@@ -1,6 +1,6 @@
 """s(f), the smallest model that reaches accuracy f, and the size/accuracy Pareto frontier.
 
-Introduced in chapter 6. Both work on a tidy table with one row per trained
+Introduced in the s(f) chapter. Both work on a tidy table with one row per trained
 model and (at least) a size column and an accuracy column.
 """
 

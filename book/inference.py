@@ -1,6 +1,6 @@
 """What a set of runs can conclude, and how the book says it.
 
-The conclusions of chapters 5 to 9 are comparisons of methods over many
+The conclusions of chapters 5 to 10 are comparisons of methods over many
 sizes, from a handful of seeds, with outcomes that can be bimodal (a head
 with a dead unit scores like a smaller head). This module holds the rules the
 book applies to every such comparison (issue 18):
