@@ -1506,7 +1506,7 @@ def runtime_note(
             manifest = stored[1]
             total += manifest["seconds"]
             cpus.add(manifest["cpu"])
-            parts.append(f"the teacher ({_duration(manifest['seconds'])})")
+            parts.append(("the teacher", manifest["seconds"]))
     for name, words in jobs.items():
         job = job_named(name)
         rows = [
@@ -1517,20 +1517,29 @@ def runtime_note(
         seconds = sum(float(r.seconds.iloc[0]) for r in done)
         cpus |= {r.cpu.iloc[0] for r in done}
         total += seconds
-        parts.append(f"{words} ({_duration(seconds)})")
-    listed = (
-        ", ".join(parts[:-1])
-        + (" and " if len(parts) > 1 else "")
-        + parts[-1]
+        parts.append((words, seconds))
+    on = (
+        " and ".join(records.cpu_text(c) for c in sorted(cpus))
+        or "no CPU yet"
     )
+    if len(parts) == 1:  # one part: its time is the total
+        took = (
+            f"Training them ({parts[0][0]}) took {_duration(total)} on {on}."
+        )
+    else:
+        listed = [
+            f"{words} ({_duration(seconds)})" for words, seconds in parts
+        ]
+        took = (
+            f"Training them took {_duration(total)} on {on}: "
+            f"{', '.join(listed[:-1])} and {listed[-1]}."
+        )
     text = (
         f"**Runtime.** This chapter reads records that the campaign trained "
         f"(`python -m book.campaign` trains them all in advance, resuming where "
         f"it stopped); a record that is missing, or stale because its code "
-        f"changed, is trained when the chapter runs. Training them took "
-        f"{_duration(total)} on "
-        f"{' and '.join(records.cpu_text(c) for c in sorted(cpus)) or 'no CPU yet'}: "
-        f"{listed}. {also + ' ' if also else ''}With its records in place the "
+        f"changed, is trained when the chapter runs. {took} "
+        f"{also + ' ' if also else ''}With its records in place the "
         f"chapter only reads them; in "
         f"the `smoke` profile (`BOOK_PROFILE=smoke`) it trains small records "
         f"of its own in a few minutes."
