@@ -189,7 +189,8 @@ def chapter_times(cold: bool) -> dict:
 
         times = {}
         for md in notebook_sources():
-            stamp = nbformat.read(md.with_suffix(".ipynb"), as_version=4).metadata.get("book", {})
+            notebook = md.with_suffix(".ipynb")  # a chapter never executed has none
+            stamp = nbformat.read(notebook, as_version=4).metadata.get("book", {}) if notebook.is_file() else {}
             times[md.stem] = stamp.get("seconds")
         return dict(source="stamped by the last `python -m book.execute`", seconds=times)
 
@@ -227,13 +228,17 @@ def campaign_cost(machine: str, gflops: float, gb_per_s: float) -> dict:
     times = campaign.training_time(PROFILES["full"], gflops, gb_per_s)
     here = times[times.cpu == machine]
     measured, bound = minutes(here.seconds), minutes(here.bound_seconds)
+    # Only a fused group has an estimate of its own (the others count their
+    # measured time as their bound): without one trained here, no ratio.
+    fused = here[here.units >= campaign.FUSED_MIN_UNITS]
     return dict(
         minutes_by_cpu={cpu: minutes(g.seconds) for cpu, g in times.groupby("cpu")},
         groups=len(times),
         groups_here=len(here),
+        fused_groups_here=len(fused),
         measured_minutes=measured,
         bound_minutes=bound,
-        ratio=round(measured / bound, 2) if bound else None,
+        ratio=round(fused.seconds.sum() / fused.bound_seconds.sum(), 2) if len(fused) else None,
         by_job=[dict(job=job, groups=len(g), minutes=minutes(g.seconds),
                      bound_minutes=minutes(g.bound_seconds))
                 for job, g in here.groupby("job", sort=False)],
@@ -318,7 +323,7 @@ def main() -> None:
     for cpu, minutes in cost["minutes_by_cpu"].items():
         print(f"  {cpu:40} {minutes:8.1f} min")
     print(f"  on this CPU: {cost['measured_minutes']} min measured, {cost['bound_minutes']} min "
-          f"the design's bound (ratio {cost['ratio']})")
+          f"the design's bound; fused groups here: {cost['fused_groups_here']} (ratio {cost['ratio']})")
 
     print("chapters", flush=True)
     chapters = chapter_times(args.cold_chapters)

@@ -8,6 +8,7 @@ write to ``artifacts/<profile>/results/`` and never touch the published files.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -228,7 +229,7 @@ def performance_tables() -> tuple[str, pd.DataFrame, pd.DataFrame]:
     targets = pd.DataFrame(
         [
             {
-                "target": name.replace("<=", "≤"),
+                "target": re.sub(r"(\d)x\b", r"\1×", name.replace("<=", "≤")),
                 "measured": measured(t),
                 "met": {True: "yes", False: "no", None: "not measured"}[
                     t["met"]
