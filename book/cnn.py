@@ -53,8 +53,9 @@ class KdSetting:
 
 
 def cnn_student(width: int) -> keras.Model:
-    """Two conv blocks (``width``, then ``2 * width`` 3x3 filters, twice each, then 2x2
-    max-pooling) and a linear layer to 10 logits: ``63 w**2 + 335 w + 10`` parameters."""
+    """Two conv blocks (``width``, then ``2 * width`` 3x3 filters, twice
+    each, then 2x2 max-pooling) and a linear layer to 10 logits:
+    ``63 w**2 + 335 w + 10`` parameters."""
     layers = keras.layers
     x = image = keras.Input((28, 28, 1), name="image")
     for block, filters in enumerate((width, 2 * width), start=1):
@@ -110,7 +111,8 @@ def logits_distillation(
 
 
 def distillation_loss(kd: KdSetting):
-    """``Distiller.compute_loss`` with ``student_loss_weight=kd.alpha``, on cached teacher logits.
+    """``Distiller.compute_loss`` with ``student_loss_weight=kd.alpha``, on
+    cached teacher logits.
 
     ``y_true`` is the ``(n, 11)`` array of ``book.distill.targets``: the
     teacher's logits and the true label.
@@ -157,7 +159,8 @@ def train_student(
     epochs: int,
     kd: KdSetting,
 ) -> keras.Model:
-    """One CNN student, ``distilled`` (on cached teacher logits) or from ``scratch``."""
+    """One CNN student, ``distilled`` (on cached teacher logits) or from
+    ``scratch``."""
     if method not in METHODS:
         raise ValueError(f"method {method!r} is not one of {list(METHODS)}")
     keras.utils.set_random_seed(seed)

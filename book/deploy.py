@@ -327,8 +327,8 @@ def train_compact_student(
     kd: KdSetting,
     epochs: int,
 ) -> keras.Model:
-    """The CNN students' chapter's student trained longer, on the training set minus its
-    held-out tail, by one of ``RECIPES``. Shifted images have no cached
+    """A CNN student (the CNN students' chapter's) trained longer, on the
+    training set minus its held-out tail, by one of ``RECIPES``. Shifted images have no cached
     teacher logits, so the augmented recipe learns from the labels."""
     import tensorflow as tf
 

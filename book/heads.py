@@ -53,7 +53,8 @@ class Head:
 
 
 def initial_weights(seed: int, k: int, feature_dim: int):
-    """A head's initial (hidden kernel, output kernel): drawn from ``(seed, k)`` only."""
+    """A head's initial (hidden kernel, output kernel): drawn from
+    ``(seed, k)`` only."""
     rng = np.random.default_rng([seed, k])
     hidden = rng.uniform(-1, 1, (feature_dim, k)) * glorot_uniform_limit(
         feature_dim, k
@@ -65,7 +66,8 @@ def initial_weights(seed: int, k: int, feature_dim: int):
 
 
 def dropout_key(seed: int, k: int) -> np.ndarray:
-    """The key of a head's dropout stream: two integers from ``(seed, k)`` only."""
+    """The key of a head's dropout stream: two integers from ``(seed, k)``
+    only."""
     return (
         np.random.SeedSequence([seed, k, 1])
         .generate_state(2, np.uint32)

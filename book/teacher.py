@@ -94,7 +94,8 @@ class TransferSet:
 
 
 def taps(model: keras.Model) -> keras.Model:
-    """The teacher with two outputs: its Flatten features and its pre-softmax logits."""
+    """The teacher with two outputs: its Flatten features and its
+    pre-softmax logits."""
     return keras.Model(
         model.input,
         [
