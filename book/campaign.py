@@ -1483,9 +1483,11 @@ def training_time(
 
 
 def _duration(seconds: float) -> str:
+    """Hours past 90 minutes; below, minutes to a tenth, so that a note's
+    parts add up to its total."""
     if seconds >= 5400:
         return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
 def runtime_note(
