@@ -328,8 +328,9 @@ def train_compact_student(
     epochs: int,
 ) -> keras.Model:
     """A CNN student (the CNN students' chapter's) trained longer, on the
-    training set minus its held-out tail, by one of ``RECIPES``. Shifted images have no cached
-    teacher logits, so the augmented recipe learns from the labels."""
+    training set minus its held-out tail, by one of ``RECIPES``. Shifted
+    images have no cached teacher logits, so the augmented recipe learns
+    from the labels."""
     import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
