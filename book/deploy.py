@@ -512,7 +512,7 @@ def bytes_headline(table: pd.DataFrame | None = None) -> pd.DataFrame:
     labels = [
         "teacher, float32",
         "teacher, int8",
-        f"teacher, {pick['size']:.0%} of its dense layer pruned, "
+        f"teacher, {pick['size']:.0%} of its first dense layer pruned, "
         + pick.variant.removeprefix("pruned, "),
     ]
     for f in (0.98, 0.99):

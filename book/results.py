@@ -140,6 +140,17 @@ def headline_table() -> pd.DataFrame:
     table = pd.DataFrame(
         rows, columns=["model", "training", "parameters", "test accuracy"]
     )
+    # A "smallest" row that repeats a k = 6 row (same method, size and runs)
+    # is that row again: the first says so, the repeat goes.
+    repeats = table.duplicated(["training", "parameters", "test accuracy"])
+    for i in table.index[repeats]:
+        same = table[["training", "parameters", "test accuracy"]].eq(
+            table.loc[i, ["training", "parameters", "test accuracy"]]
+        )
+        first = table.index[same.all(axis=1)][0]
+        rule = table.model[i][table.model[i].index("(") + 1 : -1]
+        table.loc[first, "model"] += f" (also the {rule})"
+    table = table[~repeats].reset_index(drop=True)
     table.insert(
         3, "compression", [compression_rate(p) for p in table.parameters]
     )
