@@ -603,12 +603,17 @@ def experiment_named(name: str) -> Experiment:
     return next(e for e in EXPERIMENTS if e.name == name)
 
 
+# Jobs whose keys do not need the KD grid's chosen setting (the grid itself,
+# the teacher's learning-rate demonstration, the Keras-fit MSE and hard heads).
+WITHOUT_GRID = {"kd_grid", "lr_demo", "keras_heads"}
+
+
 def table(profile: Profile, name: str, train: bool = True) -> pd.DataFrame:
     """Every group of job ``name``; with ``train=False`` only the finished
     ones (an empty table if none is)."""
     job = job_named(name)
-    if train and name != "kd_grid":
-        # Most jobs train at the grid's KD setting, and asking for a key never
+    if train and name not in WITHOUT_GRID:
+        # These jobs train at the grid's KD setting, and asking for a key never
         # trains: the grid comes first (its records are read if they exist).
         table(profile, "kd_grid")
     tables = [

@@ -15,7 +15,7 @@ def test_tables_format_by_kind_and_hide_the_index():
     for text in ("37,280", "0.9123", "0.5000", "16.2×", 'class="book-table"', "Sizes"):
         assert text in html
     assert "level0_row0" not in html  # no index column
-    assert "| 2 | 37,280 | 0.9123 | 32.2x |" in markdown
+    assert "| 2 | 37,280 | 0.9123 | 32.2× |" in markdown
 
 
 def test_tables_are_numbered_myst_tables_for_the_pages():
