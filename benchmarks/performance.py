@@ -215,10 +215,62 @@ def chapter_times(cold: bool) -> dict:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def campaign_cost(machine: str, gflops: float, gb_per_s: float) -> dict:
+RETIME = """
+import sys
+from book import campaign, records
+from book.profile import PROFILES
+full = PROFILES["full"]
+job = campaign.job_named(sys.argv[1])
+unit = next(u for u in job.units(full) if str(u) == sys.argv[2])
+path = job.path(full, unit)
+path.unlink()
+records.manifest_path(path).unlink()
+campaign.run(full, only=job.name)  # trains the one unit now missing
+times = campaign.training_time(full, float(sys.argv[3]), float(sys.argv[4]))
+print(times[(times.job == job.name) & (times.unit == str(unit))].iloc[0].to_json())
+"""
+
+
+def retime_group(name: str, gflops: float, gb_per_s: float) -> dict:
+    """Train one finished group (``name`` is ``job:unit``) again on this
+    machine, into a scratch copy of the records (the published ones stay as
+    they are): its seconds here beside the design's bound, and the seconds
+    its record holds from the CPU that trained it."""
+    from book import campaign, records
+    from book.profile import PROFILES
+    from book.results import PUBLISHED
+
+    job_name, unit = name.split(":")
+    job = campaign.job_named(job_name)
+    published = job.path(
+        PROFILES["full"],
+        next(u for u in job.units(PROFILES["full"]) if str(u) == unit),
+    )
+    recorded = json.loads(records.manifest_path(published).read_text())
+    scratch = Path(tempfile.mkdtemp(prefix="book-retime-"))
+    try:
+        shutil.copytree(PUBLISHED, scratch / "results")
+        env = {**os.environ, "BOOK_PROFILE": "full",
+               "BOOK_RESULTS": str(scratch / "results")}
+        out = subprocess.run(
+            [sys.executable, "-c", RETIME, job_name, unit, str(gflops), str(gb_per_s)],
+            env=env, capture_output=True, text=True, check=True)
+        row = json.loads(out.stdout.strip().splitlines()[-1])
+        return dict(job=job_name, unit=unit, units=row["units"],
+                    seconds=round(row["seconds"], 1),
+                    bound_seconds=round(row["bound_seconds"], 1),
+                    recorded_seconds=round(recorded["seconds"], 1),
+                    recorded_cpu=recorded["cpu"])
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def campaign_cost(machine: str, gflops: float, gb_per_s: float, retimed: list) -> dict:
     """The training minutes the campaign's records hold, per CPU, and for the
     records trained on ``machine`` (this one) the design's bound at its
-    measured matmul peak and bandwidth (``book.campaign.training_time``)."""
+    measured matmul peak and bandwidth (``book.campaign.training_time``);
+    ``retimed``: groups trained again here (``retime_group``), which join
+    the ratio of measured time to the bound."""
     from book import campaign
     from book.profile import PROFILES
 
@@ -231,6 +283,8 @@ def campaign_cost(machine: str, gflops: float, gb_per_s: float) -> dict:
     # Only a fused group has an estimate of its own (the others count their
     # measured time as their bound): without one trained here, no ratio.
     fused = here[here.units >= campaign.FUSED_MIN_UNITS]
+    seconds = fused.seconds.sum() + sum(r["seconds"] for r in retimed)
+    bound_seconds = fused.bound_seconds.sum() + sum(r["bound_seconds"] for r in retimed)
     return dict(
         minutes_by_cpu={cpu: minutes(g.seconds) for cpu, g in times.groupby("cpu")},
         groups=len(times),
@@ -238,7 +292,8 @@ def campaign_cost(machine: str, gflops: float, gb_per_s: float) -> dict:
         fused_groups_here=len(fused),
         measured_minutes=measured,
         bound_minutes=bound,
-        ratio=round(fused.seconds.sum() / fused.bound_seconds.sum(), 2) if len(fused) else None,
+        retimed=retimed,
+        ratio=round(seconds / bound_seconds, 2) if bound_seconds else None,
         by_job=[dict(job=job, groups=len(g), minutes=minutes(g.seconds),
                      bound_minutes=minutes(g.bound_seconds))
                 for job, g in here.groupby("job", sort=False)],
@@ -270,6 +325,9 @@ def main() -> None:
                         help="execute every chapter from an empty cache (takes as long as the book)")
     parser.add_argument("--bf16-accuracy", action="store_true",
                         help="also train the whole teacher in bf16 and report its test accuracy (minutes)")
+    parser.add_argument("--retime", action="append", default=[], metavar="JOB:UNIT",
+                        help="train this finished group again here, for the ratio to the bound "
+                        "(for example controls:0; minutes each; repeatable)")
     parser.add_argument("--ci", action="store_true",
                         help="also time .ci/run on a fresh clone of the committed HEAD (minutes)")
     # Internal: what runs in a fresh process (TensorFlow fixes its threads and Keras its dtype
@@ -319,7 +377,14 @@ def main() -> None:
         print(f"test accuracy {bf16_teacher['test_accuracy']}, {bf16_teacher['seconds']} s", flush=True)
 
     print("the campaign's records", flush=True)
-    cost = campaign_cost(machine, peaks["float32"], gb_per_s)
+    retimed = []
+    for name in args.retime:
+        print(f"  training {name} again here ...", end=" ", flush=True)
+        retimed.append(retime_group(name, peaks["float32"], gb_per_s))
+        r = retimed[-1]
+        print(f"{r['seconds'] / 60:.1f} min (bound {r['bound_seconds'] / 60:.1f} min; "
+              f"{r['recorded_seconds'] / 60:.1f} min on {r['recorded_cpu']})", flush=True)
+    cost = campaign_cost(machine, peaks["float32"], gb_per_s, retimed)
     for cpu, minutes in cost["minutes_by_cpu"].items():
         print(f"  {cpu:40} {minutes:8.1f} min")
     print(f"  on this CPU: {cost['measured_minutes']} min measured, {cost['bound_minutes']} min "
@@ -345,7 +410,7 @@ def main() -> None:
         date=time.strftime("%Y-%m-%d"), machine=machine,
         cpus=os.cpu_count(), command="python benchmarks/performance.py"
         + "".join(f" --{flag.replace('_', '-')}" for flag in ("cold_chapters", "bf16_accuracy", "ci")
-                  if getattr(args, flag)),
+                  if getattr(args, flag)) + "".join(f" --retime {name}" for name in args.retime),
         matmul_gflops=peaks, memory_gb_per_s=gb_per_s,
         teacher_train_mflop_per_image=round(flops / 1e6, 2),
         teacher_levers=[dict(lever=name, **r) for name, r in levers.items()],
