@@ -301,6 +301,7 @@ def expected_names(unit: str) -> list[str]:
 class Deployables:
     """The campaign's job for the bytes chapter: one record per unit (see the module)."""
 
+    uses_kd = True  # its distilled students train at the grid's KD setting
     name: str = "deployables"
 
     def units(self, profile: Profile) -> list[str]:
