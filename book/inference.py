@@ -45,6 +45,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from book.tables import signed
+
 ALPHA = 0.05  # per family: the chance of one or more false "differences"
 MARGIN = (
     0.002  # equivalence margin in accuracy: 20 of MNIST's 10,000 test images
@@ -64,6 +66,13 @@ def sizes_text(sizes, name: str = "k") -> str:
     return f"at {name} = {', '.join(sizes[:-1])} and {sizes[-1]}"
 
 
+def borderline(row) -> bool:
+    """Whether an equivalence (a row of ``paired``) lies inside the margin by
+    less than one test image (0.0001)."""
+    reach = max(abs(row.equivalence_low), abs(row.equivalence_high))
+    return MARGIN - reach < 1e-4 + 1e-12
+
+
 def verdicts_text(
     comparison: pd.DataFrame, a: str, b: str, by: str = "k"
 ) -> str:
@@ -73,12 +82,15 @@ def verdicts_text(
     at k = 32". Every size is in exactly one clause, so the sentence reads
     right whatever the runs found."""
 
-    def words(verdict: str) -> str:
+    def words(row) -> str:
+        verdict = row.verdict
         if verdict == f"{a} better":
             return "ahead"
         if verdict == f"{b} better":
             return "behind"
         if verdict.startswith("equivalent"):
+            if borderline(row):
+                return f"equivalent within ±{MARGIN:g}, by less than one test image,"
             return f"equivalent within ±{MARGIN:g}"
         if verdict.startswith("no difference"):
             return "not detectably different"
@@ -86,8 +98,8 @@ def verdicts_text(
 
     rank = ["ahead", "behind", "equivalent", "not detectably", "unresolved"]
     clauses: dict[str, list] = {}
-    for size, verdict in comparison.verdict.items():
-        clauses.setdefault(words(verdict), []).append(size)
+    for size, row in comparison.iterrows():
+        clauses.setdefault(words(row), []).append(size)
     ordered = sorted(
         clauses,
         key=lambda w: next(
@@ -319,15 +331,15 @@ def paired(
 
 
 def interval_text(row, digits: int = 4, runs: bool = True) -> str:
-    """A compared cell for the prose: ``+0.0123 [-0.0020, +0.0266], 10 runs``
+    """A compared cell for the prose: ``+0.0123 [−0.0020, +0.0266], 10 runs``
     (``+0.0123, 3 runs`` where the runs give no interval); without the count
     where a caption or column gives it."""
     count = f", {row.runs} runs" if runs else ""
     if pd.isna(row.low):
-        return f"{row.difference:+.{digits}f}{count}"
+        return f"{signed(row.difference, digits)}{count}"
     return (
-        f"{row.difference:+.{digits}f} [{row.low:+.{digits}f}, "
-        f"{row.high:+.{digits}f}]{count}"
+        f"{signed(row.difference, digits)} [{signed(row.low, digits)}, "
+        f"{signed(row.high, digits)}]{count}"
     )
 
 

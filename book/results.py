@@ -160,7 +160,7 @@ def headline_table() -> pd.DataFrame:
 def comparisons_table() -> pd.DataFrame:
     """Per head size: the methods' medians and what the paired tests found."""
     from book import campaign
-    from book.inference import paired
+    from book.inference import borderline, paired
     from book.models import student_params
     from book.profile import PROFILES
 
@@ -176,7 +176,8 @@ def comparisons_table() -> pd.DataFrame:
             elif row.verdict == f"{b} better":
                 said.append(f"{short[b]} > {short[a]}")
             elif row.verdict.startswith("equivalent"):
-                said.append(f"{short[a]} ≈ {short[b]}")
+                close = " (borderline)" if borderline(row) else ""
+                said.append(f"{short[a]} ≈ {short[b]}{close}")
             elif row.verdict.startswith("not resolved"):
                 unresolved.setdefault(row.k, []).append(
                     f"{short[a]}–{short[b]}"
@@ -195,7 +196,7 @@ def comparisons_table() -> pd.DataFrame:
             "differences detected": [
                 "; ".join(found.get(k, []) or ["none"])
                 + (
-                    f" ({', '.join(unresolved[k])} not resolved)"
+                    f" ({', '.join(unresolved[k])} unresolved)"
                     if k in unresolved
                     else ""
                 )

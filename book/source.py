@@ -12,11 +12,17 @@ import inspect
 from IPython.display import Markdown
 
 
-def listing(*objects, between: tuple[str, str] | None = None) -> Markdown:
+def listing(
+    *objects,
+    between: tuple[str, str] | None = None,
+    folded: str | None = None,
+) -> Markdown:
     """The source of functions or classes, one after the other, as a code
     block (Markdown, so the book's pages highlight it like any other code).
     ``between``: show only the lines from the first that contains the first
-    string up to the line before the first that contains the second."""
+    string up to the line before the first that contains the second.
+    ``folded``: the code is bookkeeping the chapter does not explain; it is
+    closed under this line, and a click opens it."""
     source = "\n\n".join(inspect.getsource(o).rstrip() for o in objects)
     if between:
         lines = source.splitlines()
@@ -27,4 +33,9 @@ def listing(*objects, between: tuple[str, str] | None = None) -> Markdown:
             if between[1] in line and i > start
         )
         source = "\n".join(lines[start:end]).rstrip()
-    return Markdown(f"```python\n{source}\n```")
+    block = f"```python\n{source}\n```"
+    if folded:
+        block = (
+            f"<details>\n<summary>{folded}</summary>\n\n{block}\n\n</details>"
+        )
+    return Markdown(block)

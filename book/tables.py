@@ -19,18 +19,33 @@ import re
 
 import pandas as pd
 
+
+def signed(x: float, digits: int = 4) -> str:
+    """A difference with its sign and a true minus: "+0.0123", "−0.0020"; one
+    that rounds to zero is "0.0000", never "-0.0000" or "+0.0000"."""
+    if round(x, digits) == 0:
+        return f"{0:.{digits}f}"
+    return f"{x:+.{digits}f}".replace("-", "−")
+
+
+def p_value(p: float) -> str:
+    """A p-value to two significant digits: "0.016", "1", "< 0.001"."""
+    return "< 0.001" if p < 0.001 else f"{p:.2g}"
+
+
 # How each kind of value is written, everywhere in the book.
 KINDS = {
-    "accuracy": "{:.4f}",  # test or held-out accuracy, 4 decimals
-    "difference": "{:+.4f}",  # a difference of accuracies, signed
-    "count": "{:,.0f}",  # parameters, images, errors
-    "rate": "{:.1f}×",  # compression rate
-    "seconds": "{:,.0f}",
-    "minutes": "{:.1f}",
-    "setting": "{:g}",  # T, alpha, k
-    "percent": "{:.1%}",
-    "logit": "{:.2f}",
-    "probability": "{:.2e}",  # spans many orders of magnitude
+    "accuracy": "{:.4f}".format,  # test or held-out accuracy, 4 decimals
+    "difference": signed,  # a difference of accuracies
+    "count": "{:,.0f}".format,  # parameters, images, errors
+    "rate": "{:.1f}×".format,  # compression rate
+    "seconds": "{:,.0f}".format,
+    "minutes": "{:.1f}".format,
+    "setting": "{:g}".format,  # T, alpha, k
+    "percent": "{:.1%}".format,
+    "logit": "{:.2f}".format,
+    "probability": "{:.2e}".format,
+    "p": p_value,  # spans many orders of magnitude
 }
 MISSING = "–"
 CSS_CLASS = "book-table"
@@ -100,9 +115,9 @@ def show(
     for column in table.columns:
         values = table[column]
         if column in kinds:
-            form = KINDS[kinds[column]].format
+            form = KINDS[kinds[column]]
         elif pd.api.types.is_integer_dtype(values):
-            form = KINDS["count"].format
+            form = KINDS["count"]
         elif pd.api.types.is_float_dtype(values):
             form = "{:.4g}".format
         else:
