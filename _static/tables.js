@@ -1,14 +1,18 @@
-// Numbers in the book's tables (book.tables) never break across lines.
+// Numbers in the book's tables (book.tables) never break across lines, and a table
+// that scrolls sideways says so.
 //
 // A cell of numbers -- "0.9767 ± 0.0003", "+0.1213 [-0.1346, +0.3772]" -- is kept on
 // one line (a nowrap span); one that adds a range in parentheses, "0.3039 ± 0.1183
 // (0.2349–0.4405)", may put the range under the estimate in a narrow column, but no
 // number, estimate or interval is split. Cells with words ("head, k = 6 (smallest
-// ≥ 0.95)") wrap, but never inside "k = 6" or "≥ 0.95". Cells with math are left
+// ≥ 0.95)", "+0.0315 [+0.0079, +0.0910]: KD better") wrap, but never inside "k = 6",
+// "≥ 0.95" or an estimate with its interval. Cells with math are left
 // alone. Without this script only the right-aligned (numeric) cells are kept on one
 // line, by custom.css.
 (function () {
   const RELATION = / ([=≥≤<>±]) (?=[-+−]?[0-9.])/g; // "k = 6", "≥ 0.95": no-break spaces
+  const NUMBER = "[-+−]?[0-9]+(?:\\.[0-9]+)?";
+  const INTERVAL = new RegExp(`(${NUMBER} \\[${NUMBER}, ${NUMBER}\\])`);
 
   function textNodes(cell) {
     const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
@@ -25,6 +29,16 @@
       if (/[A-Za-z]{2,}/.test(cell.textContent)) {
         for (const node of textNodes(cell)) {
           node.data = node.data.replace(RELATION, "\u00a0$1\u00a0");
+          // an estimate with its interval, "+0.0315 [+0.0079, +0.0910]", on one line
+          const pieces = node.data.split(INTERVAL);
+          if (pieces.length === 1) continue;
+          node.replaceWith(...pieces.map((piece, i) => {
+            if (i % 2 === 0) return document.createTextNode(piece);
+            const span = document.createElement("span");
+            span.className = "book-nowrap";
+            span.textContent = piece;
+            return span;
+          }));
         }
         continue;
       }
@@ -41,9 +55,32 @@
     }
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", keepNumbersTogether);
-  } else {
+  // A table wider than the text column (on a phone) scrolls sideways inside its frame
+  // (custom.css); a line under it says so, only where it does.
+  const SCROLL_NOTE = "Wider than the screen: scroll the table sideways.";
+
+  function markScrollingTables() {
+    for (const table of document.querySelectorAll("main table.book-table")) {
+      let note = table.nextElementSibling;
+      if (!note || !note.classList.contains("book-table-note")) {
+        note = document.createElement("p");
+        note.className = "book-table-note";
+        note.textContent = SCROLL_NOTE;
+        table.after(note);
+      }
+      table.classList.toggle("book-table-scrolls", table.scrollWidth > table.clientWidth + 1);
+    }
+  }
+
+  function start() {
     keepNumbersTogether();
+    markScrollingTables();
+    window.addEventListener("resize", markScrollingTables);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
   }
 })();

@@ -7,11 +7,12 @@ errors, every equation rendered, every image decodes, every internal link
 resolves, the page's main heading is the chapter's title, figure text is at
 least 10 px and table frames are as wide as their tables; at a phone's width
 (390 px) figure text is at least 9 px, table captions are whole and in view,
-numbers in tables are not broken across lines, and the navigation opens from
-its button. Numbered equations and their references, and the glossary as a
-definition list, are checked too. Screenshots of each page, at
-desktop and phone width, are saved under ``_build/screenshots/``. Needs Debian's ``chromium`` (``.ci/run``
-installs it); Playwright drives it, and never downloads a browser of its own.
+a table that scrolls sideways says so, numbers in tables are not broken
+across lines, and the navigation opens from its button. Numbered equations
+and their references, and the glossary as a definition list, are checked
+too. Screenshots of each page, at desktop and phone width, are saved under
+``_build/screenshots/``. Needs Debian's ``chromium`` (``.ci/run`` installs
+it); Playwright drives it, and never downloads a browser of its own.
 """
 
 from __future__ import annotations
@@ -194,8 +195,8 @@ def check_phone_layout(page, site: str, where: str) -> None:
     small = small_figure_text(page, site, MIN_FIGURE_TEXT_PX["phone"])
     assert not small, f"{where}: figure text below {MIN_FIGURE_TEXT_PX['phone']} px at 390 px: {small}"
 
-    # A table wider than the column scrolls inside its frame; its caption stays whole and in
-    # view, before and after the rows are scrolled to their far end.
+    # A table wider than the column scrolls inside its frame, with a line under it saying so;
+    # its caption stays whole and in view, before and after the rows are scrolled to their far end.
     captions = page.evaluate("""() => {
         const column = document.querySelector('main article').getBoundingClientRect();
         const problems = [];
@@ -204,6 +205,10 @@ def check_phone_layout(page, site: str, where: str) -> None:
             const frame = t.getBoundingClientRect();
             if (frame.left < column.left - 1 || frame.right > column.right + 1)
                 problems.push(t.id + ': frame outside the column');
+            const note = t.nextElementSibling;
+            if (t.scrollWidth > t.clientWidth + 1 &&
+                !(note && note.classList.contains('book-table-note') && note.offsetHeight > 0))
+                problems.push(t.id + ': scrolls sideways with no line saying so');
             if (!c) continue;
             for (const end of [0, t.scrollWidth]) {
                 t.scrollLeft = end;
