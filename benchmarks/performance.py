@@ -283,8 +283,9 @@ def campaign_cost(machine: str, gflops: float, gb_per_s: float, retimed: list) -
     # Only a fused group has an estimate of its own (the others count their
     # measured time as their bound): without one trained here, no ratio.
     fused = here[here.units >= campaign.FUSED_MIN_UNITS]
-    seconds = fused.seconds.sum() + sum(r["seconds"] for r in retimed)
-    bound_seconds = fused.bound_seconds.sum() + sum(r["bound_seconds"] for r in retimed)
+    # plain floats: JSON takes no NumPy scalars, nor the bools compared from them
+    seconds = float(fused.seconds.sum()) + sum(r["seconds"] for r in retimed)
+    bound_seconds = float(fused.bound_seconds.sum()) + sum(r["bound_seconds"] for r in retimed)
     return dict(
         minutes_by_cpu={cpu: minutes(g.seconds) for cpu, g in times.groupby("cpu")},
         groups=len(times),

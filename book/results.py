@@ -228,7 +228,11 @@ def performance_tables() -> tuple[str, pd.DataFrame, pd.DataFrame]:
         f"GFLOP/s fp32, {peaks['bfloat16']:.0f} bf16; memory "
         f"{perf['memory_gb_per_s']:.0f} GB/s), by `{perf['command']}`."
     )
-    units = {"measured_minutes": " min", "measured_seconds": " s"}
+    units = {
+        "measured_minutes": " min",
+        "measured_seconds": " s",
+        "measured": "×",
+    }
 
     def measured(target: dict) -> str:
         key, value = next(
