@@ -289,11 +289,8 @@ def transfer(profile: Profile, data: str = "inference") -> TransferSet:
         # stays as it was then (same size and modification time), later
         # processes map its arrays in place and check only what is cheap.
         fields = [f.name for f in dataclasses.fields(TransferSet)]
-        status = path.stat()
-        passed = (
-            artifacts_dir(profile.name)
-            / "checked"
-            / f"{path.name}-{manifest['key'][:16]}-{status.st_size}-{status.st_mtime_ns}"
+        passed = records.passed_mark(
+            path, manifest, artifacts_dir(profile.name) / "checked"
         )
         first = not passed.is_file()
         if first:
@@ -1469,11 +1466,15 @@ def training_time(
     rows = []
     for job in JOBS:
         for unit in job.units(profile):
-            if not job.finished(profile, unit):
-                continue
-            manifest = json.loads(
-                records.manifest_path(job.path(profile, unit)).read_text()
+            # the manifest of a current record (its key matches); the record's
+            # values are checked where a chapter reads them, not here
+            manifest = records.read_manifest(
+                job.path(profile, unit),
+                job.group(profile, unit, key_only=True),
+                content_hash=False,
             )
+            if manifest is None:
+                continue
             settings = manifest["settings"]
             units = sum(
                 int(h.rsplit(":", 1)[1]) for h in settings.get("heads", [])

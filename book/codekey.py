@@ -13,6 +13,7 @@ book's theme or test tools.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import importlib
 import inspect
@@ -96,6 +97,13 @@ def _referenced(obj, tree: ast.AST, package: str) -> list[tuple[str, object]]:
     return found
 
 
+@functools.cache  # many closures share functions: each is parsed once a process
+def _read(obj, package: str) -> tuple[str, list[tuple[str, object]]]:
+    """``obj``'s syntax tree, dumped, and what it references (``_referenced``)."""
+    tree = _tree(obj)
+    return ast.dump(tree), _referenced(obj, tree, package)
+
+
 def closure(*producers, package: str = "book") -> dict[str, str]:
     """Every ``book`` function and class that ``producers`` reach, as a dump
     of its syntax tree, and every plain ``book`` constant they read
@@ -110,9 +118,8 @@ def closure(*producers, package: str = "book") -> dict[str, str]:
             name = f"{obj.__module__}.{obj.__qualname__}"
             if name in seen:
                 continue
-            tree = _tree(obj)
-            seen[name] = ast.dump(tree)
-            todo.extend(_referenced(obj, tree, package))
+            seen[name], referenced = _read(obj, package)
+            todo.extend(referenced)
         elif isinstance(obj, PLAIN) and _inside(name, package):
             seen.setdefault(name, repr(obj))
     return seen

@@ -39,6 +39,7 @@ book applies to every such comparison (issue 18):
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import numpy as np
@@ -109,6 +110,7 @@ def verdicts_text(
     return "; ".join(f"{w} {sizes_text(clauses[w], by)}" for w in ordered)
 
 
+@functools.cache  # the same few n in every test of a chapter: built once each
 def _signs(n: int) -> np.ndarray:
     """Every pattern of n signs (or 2**16 sampled ones, seeded, beyond ``EXACT_UP_TO``)."""
     if n <= EXACT_UP_TO:

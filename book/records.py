@@ -289,6 +289,18 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def passed_mark(path: Path, manifest: dict, folder: Path) -> Path:
+    """Where the full check of a large record leaves its mark (in ``folder``,
+    outside the records): named by the record, its key, and its size and
+    modification time, so that any change to the file asks for the full check
+    again. A check that is slow (reading 2 GB, recompressing files) runs once
+    per file; the cheap checks run on every load."""
+    status = path.stat()
+    return folder / (
+        f"{path.name}-{manifest['key'][:16]}-{status.st_size}-{status.st_mtime_ns}"
+    )
+
+
 def mapped_npz(path: Path) -> dict[str, np.ndarray]:
     """The arrays of an uncompressed ``.npz`` (``np.savez``), mapped in place
     rather than read: nothing is read until used, and nothing checked (the

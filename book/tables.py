@@ -154,10 +154,31 @@ def as_math(text: str) -> str:
     return re.sub(r"α = ([0-9.]*[0-9])", r"$\\alpha = \1$", text)
 
 
+# myst_nb's prefix for a value glued without being displayed
+GLUE_PREFIX = "application/papermill.record/"
+
+
+def glue(name: str, variable, display: bool = True) -> None:
+    """``myst_nb.glue``, the same output (tests/test_tables.py compares them),
+    without importing ``myst_nb.ext.glue``: that module imports nbformat, whose
+    jsonschema builds its IRI grammars at import, about 4 s in every kernel.
+    The page shows ``variable`` where the prose writes {glue:text}`name`."""
+    from IPython.core.formatters import format_display_data
+    from IPython.display import display as ipy_display
+
+    bundle, metadata = format_display_data(variable)
+    prefix = "" if display else GLUE_PREFIX
+    metadata["scrapbook"] = dict(name=name, mime_prefix=prefix)
+    ipy_display(
+        {prefix + k: v for k, v in bundle.items()},
+        raw=True,
+        metadata=metadata,
+    )
+
+
 def glue_md(name: str, text: str) -> None:
     """Glue a sentence as Markdown, its settings as math (``as_math``): the
     prose shows it with {glue:md}`name:myst`, so that math and roles render."""
     from IPython.display import Markdown
-    from myst_nb import glue
 
     glue(name, Markdown(as_math(text)), display=False)

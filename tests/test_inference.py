@@ -131,12 +131,17 @@ def test_paired_events_count_the_discordant_seeds():
 
 
 def test_verdicts_text_puts_every_size_in_one_clause():
+    nan = float("nan")
     comparison = pd.DataFrame(
         {"verdict": ["kd better", "kd better", "no difference detected", "mse better",
-                     "equivalent (±0.002)", "not resolved (3 runs)"]},
-        index=pd.Index([1, 2, 3, 4, 5, 32], name="k"))
+                     "equivalent (±0.002)", "equivalent (±0.002)", "not resolved (3 runs)"],
+         # k = 6 is inside the margin by less than one test image (0.0001): borderline
+         "equivalence_low": [nan, nan, nan, nan, -0.0010, -0.0005, nan],
+         "equivalence_high": [nan, nan, nan, nan, 0.0015, 0.00195, nan]},
+        index=pd.Index([1, 2, 3, 4, 5, 6, 32], name="k"))
     assert inference.verdicts_text(comparison, "kd", "mse") == (
         "ahead at k = 1 and 2; behind at k = 4; equivalent within ±0.002 at k = 5; "
+        "equivalent within ±0.002, by less than one test image, at k = 6; "
         "not detectably different at k = 3; unresolved (3 runs) at k = 32")
 
 

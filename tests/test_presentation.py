@@ -49,3 +49,49 @@ def test_every_chapter_has_a_runtime_note():
     for md in notebook_sources():
         if md.stem[:2] in {"01", "02", "03", "04", "05", "06", "07", "08", "09"}:
             assert "campaign.runtime_note(" in md.read_text(), f"{md.name} has no runtime note"
+
+
+def test_glue_writes_what_myst_nb_glue_writes(monkeypatch):
+    """book.tables.glue stands in for myst_nb.glue in the kernels (it avoids
+    importing nbformat there); the pages read its outputs as myst_nb's."""
+    import IPython.display
+    import myst_nb.ext.glue
+    from IPython.display import Markdown
+
+    from book import tables
+
+    def captured(glue, **kwargs):
+        calls = []
+        monkeypatch.setattr(
+            IPython.display, "display", lambda *a, **k: calls.append((a, k))
+        )
+        monkeypatch.setattr(
+            myst_nb.ext.glue,
+            "ipy_display",
+            lambda *a, **k: calls.append((a, k)),
+        )
+        glue("x", Markdown("**0.9767**"), **kwargs)
+        glue("y", 0.25, **kwargs)
+        return calls
+
+    for display in (True, False):
+        assert captured(tables.glue, display=display) == captured(
+            myst_nb.ext.glue.glue, display=display
+        )
+
+
+def test_differences_and_p_values_are_written_one_way():
+    from book.tables import p_value, signed
+
+    assert [
+        signed(0.0315),
+        signed(-0.0123),
+        signed(0.00004),
+        signed(-0.00004),
+    ] == ["+0.0315", "−0.0123", "0.0000", "0.0000"]
+    assert signed(0.00201, 5) == "+0.00201"
+    assert [p_value(0.015625), p_value(1.0), p_value(0.0004)] == [
+        "0.016",
+        "1",
+        "< 0.001",
+    ]
