@@ -261,6 +261,8 @@ def execute(md_path: Path) -> float:
         timeout=TIMEOUT_S,
         kernel_name="python3",
         resources={"metadata": {"path": str(md_path.parent)}},
+        # every output is in by then: no need to wait for the kernel's own exit
+        shutdown_kernel="immediate",
     ).execute()
     seconds = time.perf_counter() - start
     notebook.cells.pop(0)
