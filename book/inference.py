@@ -91,7 +91,10 @@ def verdicts_text(
             return "behind"
         if verdict.startswith("equivalent"):
             if borderline(row):
-                return f"equivalent within ±{MARGIN:g}, by less than one test image,"
+                return (
+                    f"equivalent within ±{MARGIN:g}, but borderline (its "
+                    "interval ends less than one test image inside the margin),"
+                )
             return f"equivalent within ±{MARGIN:g}"
         if verdict.startswith("no difference"):
             return "not detectably different"

@@ -38,12 +38,15 @@ KINDS = {
     "accuracy": "{:.4f}".format,  # test or held-out accuracy, 4 decimals
     "difference": signed,  # a difference of accuracies
     "count": "{:,.0f}".format,  # parameters, images, errors
+    "signed count": lambda n: (
+        "0" if n == 0 else f"{n:+,.0f}".replace("-", "−")
+    ),
     "rate": "{:.1f}×".format,  # compression rate
     "seconds": "{:,.0f}".format,
     "minutes": "{:.1f}".format,
     "setting": "{:g}".format,  # T, alpha, k
     "percent": "{:.1%}".format,
-    "logit": "{:.2f}".format,
+    "logit": lambda x: f"{x:.2f}".replace("-", "−"),
     "probability": "{:.2e}".format,
     "p": p_value,  # spans many orders of magnitude
 }

@@ -141,7 +141,8 @@ def test_verdicts_text_puts_every_size_in_one_clause():
         index=pd.Index([1, 2, 3, 4, 5, 6, 32], name="k"))
     assert inference.verdicts_text(comparison, "kd", "mse") == (
         "ahead at k = 1 and 2; behind at k = 4; equivalent within ±0.002 at k = 5; "
-        "equivalent within ±0.002, by less than one test image, at k = 6; "
+        "equivalent within ±0.002, but borderline (its interval ends less than one test "
+        "image inside the margin), at k = 6; "
         "not detectably different at k = 3; unresolved (3 runs) at k = 32")
 
 
