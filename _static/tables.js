@@ -6,13 +6,20 @@
 // (0.2349–0.4405)", may put the range under the estimate in a narrow column, but no
 // number, estimate or interval is split. Cells with words ("head, k = 6 (smallest
 // ≥ 0.95)", "+0.0315 [+0.0079, +0.0910]: KD better") wrap, but never inside "k = 6",
-// "≥ 0.95" or an estimate with its interval. Cells with math are left
+// "≥ 0.95", an estimate or its interval. Cells with math are left
 // alone. Without this script only the right-aligned (numeric) cells are kept on one
 // line, by custom.css.
 (function () {
   const RELATION = / ([=≥≤<>±]) (?=[-+−]?[0-9.])/g; // "k = 6", "≥ 0.95": no-break spaces
   const NUMBER = "[-+−]?[0-9]+(?:\\.[0-9]+)?";
-  const INTERVAL = new RegExp(`(${NUMBER} \\[${NUMBER}, ${NUMBER}\\])`);
+  const INTERVAL = new RegExp(`(${NUMBER}) (\\[${NUMBER}, ${NUMBER}\\])`, "g");
+
+  function nowrap(text) {
+    const span = document.createElement("span");
+    span.className = "book-nowrap";
+    span.textContent = text;
+    return span;
+  }
 
   function textNodes(cell) {
     const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
@@ -29,16 +36,19 @@
       if (/[A-Za-z]{2,}/.test(cell.textContent)) {
         for (const node of textNodes(cell)) {
           node.data = node.data.replace(RELATION, "\u00a0$1\u00a0");
-          // an estimate with its interval, "+0.0315 [+0.0079, +0.0910]", on one line
-          const pieces = node.data.split(INTERVAL);
-          if (pieces.length === 1) continue;
-          node.replaceWith(...pieces.map((piece, i) => {
-            if (i % 2 === 0) return document.createTextNode(piece);
-            const span = document.createElement("span");
-            span.className = "book-nowrap";
-            span.textContent = piece;
-            return span;
-          }));
+          // "+0.0315 [+0.0079, +0.0910]": the estimate and the interval each on one
+          // line (a narrow column may put the interval under the estimate)
+          const text = node.data;
+          const parts = [];
+          let last = 0;
+          for (const match of text.matchAll(INTERVAL)) {
+            parts.push(document.createTextNode(text.slice(last, match.index)),
+                       nowrap(match[1]), document.createTextNode(" "), nowrap(match[2]));
+            last = match.index + match[0].length;
+          }
+          if (!parts.length) continue;
+          parts.push(document.createTextNode(text.slice(last)));
+          node.replaceWith(...parts);
         }
         continue;
       }
