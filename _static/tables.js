@@ -30,12 +30,24 @@
     return nodes;
   }
 
+  // Headers and worded cells: "KD (T = 20)" never breaks inside, and "alone − fused" or
+  // "pruned + shared" never leaves the sign alone at a line's end or start.
+  const OPERATOR = / ([−+]) /g;
+
+  function keepHeadersTogether() {
+    for (const cell of document.querySelectorAll("table.book-table th")) {
+      for (const node of textNodes(cell)) {
+        node.data = node.data.replace(RELATION, "\u00a0$1\u00a0").replace(OPERATOR, "\u00a0$1 ");
+      }
+    }
+  }
+
   function keepNumbersTogether() {
     for (const cell of document.querySelectorAll("table.book-table td")) {
       if (cell.querySelector(".math, mjx-container")) continue;
       if (/[A-Za-z]{2,}/.test(cell.textContent)) {
         for (const node of textNodes(cell)) {
-          node.data = node.data.replace(RELATION, "\u00a0$1\u00a0");
+          node.data = node.data.replace(RELATION, "\u00a0$1\u00a0").replace(OPERATOR, "\u00a0$1 ");
           // "+0.0315 [+0.0079, +0.0910]": the estimate and the interval each on one
           // line (a narrow column may put the interval under the estimate)
           const text = node.data;
@@ -78,11 +90,13 @@
         note.textContent = SCROLL_NOTE;
         table.after(note);
       }
-      table.classList.toggle("book-table-scrolls", table.scrollWidth > table.clientWidth + 1);
+      // more than a border's or a padding's width hidden: a column or part of one
+      table.classList.toggle("book-table-scrolls", table.scrollWidth > table.clientWidth + 12);
     }
   }
 
   function start() {
+    keepHeadersTogether();
     keepNumbersTogether();
     markScrollingTables();
     window.addEventListener("resize", markScrollingTables);

@@ -36,6 +36,7 @@ def listing(
     block = f"```python\n{source}\n```"
     if folded:
         block = (
-            f"<details>\n<summary>{folded}</summary>\n\n{block}\n\n</details>"
+            f'<details class="book-folded">\n<summary>{folded}</summary>'
+            f"\n\n{block}\n\n</details>"
         )
     return Markdown(block)

@@ -206,7 +206,7 @@ def check_phone_layout(page, site: str, where: str) -> None:
             if (frame.left < column.left - 1 || frame.right > column.right + 1)
                 problems.push(t.id + ': frame outside the column');
             const note = t.nextElementSibling;
-            if (t.scrollWidth > t.clientWidth + 1 &&
+            if (t.scrollWidth > t.clientWidth + 12 &&
                 !(note && note.classList.contains('book-table-note') && note.offsetHeight > 0))
                 problems.push(t.id + ': scrolls sideways with no line saying so');
             if (!c) continue;
@@ -222,6 +222,14 @@ def check_phone_layout(page, site: str, where: str) -> None:
         return problems;
     }""")
     assert not captions, f"{where}: at 390 px: {captions}"
+
+    # A display equation wider than the column scrolls sideways, with a line under it saying so.
+    equations = page.evaluate("""() => Array.from(document.querySelectorAll("main mjx-container[display='true']"))
+        .filter(m => m.scrollWidth > m.clientWidth + 2)
+        .filter(m => { const n = m.nextElementSibling;
+                       return !(n && n.classList.contains('book-table-note') && n.offsetHeight > 0); })
+        .map(m => m.textContent.slice(0, 40))""")
+    assert not equations, f"{where}: equations that scroll at 390 px with no line saying so: {equations}"
 
     # No number, estimate or interval broken across lines: right-aligned cells, and cells of
     # numbers such as "0.9767 ± 0.0003", which tables.js keeps together in nowrap spans.
