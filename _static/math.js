@@ -1,5 +1,5 @@
 // Inline math never starts a line with the punctuation that follows it, and a display
-// equation that scrolls sideways says so.
+// equation that scrolls sideways says so (scrolling.js).
 //
 // Chromium may break a line between an inline formula (an atomic inline box) and a
 // comma or full stop right after it, so that "k = 1, 2 and 3" can put "," first on
@@ -23,27 +23,10 @@
     }
   }
 
-  // A display equation wider than the column (on a phone) scrolls sideways
-  // (custom.css); a line under it says so, only where it does.
-  const SCROLL_NOTE = "Wider than the screen: scroll the equation sideways.";
-
-  function markScrollingEquations() {
-    for (const math of document.querySelectorAll("main mjx-container[display='true']")) {
-      let note = math.nextElementSibling;
-      if (!note || !note.classList.contains("book-table-note")) {
-        note = document.createElement("p");
-        note.className = "book-table-note";
-        note.textContent = SCROLL_NOTE;
-        math.after(note);
-      }
-      math.classList.toggle("book-math-scrolls", math.scrollWidth > math.clientWidth + 2);
-    }
-  }
-
   function typeset() {
     glue();
-    markScrollingEquations();
-    window.addEventListener("resize", markScrollingEquations);
+    window.bookMarkScrolling(
+      "main mjx-container[display='true']", "Wider than the screen: scroll the equation sideways.", 2);
   }
 
   // MathJax typesets after the page loads; act once it has.

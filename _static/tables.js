@@ -1,5 +1,5 @@
-// Numbers in the book's tables (book.tables) never break across lines, and a table
-// that scrolls sideways says so.
+// Numbers in the book's tables (book.tables) never break across lines (a table that
+// scrolls sideways says so: scrolling.js).
 //
 // A cell of numbers -- "0.9767 ± 0.0003", "+0.1213 [-0.1346, +0.3772]" -- is kept on
 // one line (a nowrap span); one that adds a range in parentheses, "0.3039 ± 0.1183
@@ -77,29 +77,9 @@
     }
   }
 
-  // A table wider than the text column (on a phone) scrolls sideways inside its frame
-  // (custom.css); a line under it says so, only where it does.
-  const SCROLL_NOTE = "Wider than the screen: scroll the table sideways.";
-
-  function markScrollingTables() {
-    for (const table of document.querySelectorAll("main table.book-table")) {
-      let note = table.nextElementSibling;
-      if (!note || !note.classList.contains("book-table-note")) {
-        note = document.createElement("p");
-        note.className = "book-table-note";
-        note.textContent = SCROLL_NOTE;
-        table.after(note);
-      }
-      // more than a border's or a padding's width hidden: a column or part of one
-      table.classList.toggle("book-table-scrolls", table.scrollWidth > table.clientWidth + 12);
-    }
-  }
-
   function start() {
     keepHeadersTogether();
     keepNumbersTogether();
-    markScrollingTables();
-    window.addEventListener("resize", markScrollingTables);
   }
 
   if (document.readyState === "loading") {

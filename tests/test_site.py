@@ -212,7 +212,7 @@ def check_phone_layout(page, site: str, where: str) -> None:
                 problems.push(t.id + ': frame outside the column');
             const note = t.nextElementSibling;
             if (t.scrollWidth > t.clientWidth + 12 &&
-                !(note && note.classList.contains('book-table-note') && note.offsetHeight > 0))
+                !(note && note.classList.contains('book-scroll-line') && note.offsetHeight > 0))
                 problems.push(t.id + ': scrolls sideways with no line saying so');
             if (!c) continue;
             for (const end of [0, t.scrollWidth]) {
@@ -232,7 +232,7 @@ def check_phone_layout(page, site: str, where: str) -> None:
     equations = page.evaluate("""() => Array.from(document.querySelectorAll("main mjx-container[display='true']"))
         .filter(m => m.scrollWidth > m.clientWidth + 2)
         .filter(m => { const n = m.nextElementSibling;
-                       return !(n && n.classList.contains('book-table-note') && n.offsetHeight > 0); })
+                       return !(n && n.classList.contains('book-scroll-line') && n.offsetHeight > 0); })
         .map(m => m.textContent.slice(0, 40))""")
     assert not equations, f"{where}: equations that scroll at 390 px with no line saying so: {equations}"
 
