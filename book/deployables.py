@@ -379,11 +379,11 @@ class Deployables:
             passed = records.passed_mark(
                 path, manifest, artifacts_dir(profile.name) / "checked"
             )
-            value = _check_record(
-                path, manifest, unit, recompress=not passed.is_file()
-            )
-            passed.parent.mkdir(parents=True, exist_ok=True)
-            passed.touch()
+            first = not passed.is_file()
+            value = _check_record(path, manifest, unit, recompress=first)
+            if first:
+                passed.parent.mkdir(parents=True, exist_ok=True)
+                passed.touch()
             return value
 
         value = records.produce(

@@ -20,12 +20,17 @@ import re
 import pandas as pd
 
 
+def true_minus(text: str) -> str:
+    """A number as the pages set it: "−0.0020", not "-0.0020"."""
+    return text.replace("-", "−")
+
+
 def signed(x: float, digits: int = 4) -> str:
     """A difference with its sign and a true minus: "+0.0123", "−0.0020"; one
     that rounds to zero is "0.0000", never "-0.0000" or "+0.0000"."""
     if round(x, digits) == 0:
         return f"{0:.{digits}f}"
-    return f"{x:+.{digits}f}".replace("-", "−")
+    return true_minus(f"{x:+.{digits}f}")
 
 
 def p_value(p: float) -> str:
@@ -38,17 +43,15 @@ KINDS = {
     "accuracy": "{:.4f}".format,  # test or held-out accuracy, 4 decimals
     "difference": signed,  # a difference of accuracies
     "count": "{:,.0f}".format,  # parameters, images, errors
-    "signed count": lambda n: (
-        "0" if n == 0 else f"{n:+,.0f}".replace("-", "−")
-    ),
+    "signed count": lambda n: "0" if n == 0 else true_minus(f"{n:+,.0f}"),
     "rate": "{:.1f}×".format,  # compression rate
     "seconds": "{:,.0f}".format,
     "minutes": "{:.1f}".format,
     "setting": "{:g}".format,  # T, alpha, k
     "percent": "{:.1%}".format,
-    "logit": lambda x: f"{x:.2f}".replace("-", "−"),
-    "probability": "{:.2e}".format,
-    "p": p_value,  # spans many orders of magnitude
+    "logit": lambda x: true_minus(f"{x:.2f}"),
+    "probability": "{:.2e}".format,  # spans many orders of magnitude
+    "p": p_value,
 }
 MISSING = "–"
 CSS_CLASS = "book-table"
