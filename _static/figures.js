@@ -1,35 +1,25 @@
 // A figure is never shown narrower than 520 px (custom.css), so on a phone it is wider
-// than the text column and scrolls sideways. Where it does, a line under it says so,
-// and a tap opens the drawing on its own, where the reader can zoom it.
+// than the text column and scrolls sideways. Where it does, the line under it says so,
+// as under a table (scrolling.js), and a tap opens the drawing on its own, where the
+// reader can zoom it.
 (function () {
-  const NOTE = "Wider than the screen: scroll it sideways, or tap it to open it full size.";
+  const FIGURES = "main figure, main div.cell_output:has(> img)";
 
-  function containerOf(img) {
-    return img.closest("figure") || img.parentElement;
-  }
-
-  function update() {
-    for (const img of document.querySelectorAll("main figure img, main div.cell_output > img")) {
-      const box = containerOf(img);
-      let note = box.querySelector(":scope > .book-scroll-note");
-      if (!note) {
-        note = document.createElement("p");
-        note.className = "book-scroll-note";
-        note.textContent = NOTE;
-        const caption = box.querySelector(":scope > figcaption");
-        box.insertBefore(note, caption || null);
-        img.addEventListener("click", () => {
-          if (box.classList.contains("book-figure-scrolls")) window.open(img.src, "_blank");
-        });
-      }
-      box.classList.toggle("book-figure-scrolls", box.scrollWidth > box.clientWidth + 1);
+  function start() {
+    window.bookMarkScrolling(
+      FIGURES, "Wider than the screen: scroll sideways or tap to open.", 1);
+    for (const box of document.querySelectorAll(FIGURES)) {
+      const img = box.querySelector("img");
+      img?.addEventListener("click", () => {
+        if (box.classList.contains("book-scrolls")) window.open(img.src, "_blank");
+      });
     }
   }
 
+  // after the images are laid out: their width decides whether the figure scrolls
   if (document.readyState === "complete") {
-    update();
+    start();
   } else {
-    window.addEventListener("load", update);
+    window.addEventListener("load", start);
   }
-  window.addEventListener("resize", update);
 })();

@@ -1,9 +1,9 @@
 // A table or display equation wider than the text column (on a phone) scrolls sideways
-// (custom.css); a line under it says so, only where it does. Figures have their own
-// line and tap-to-open (figures.js).
+// (custom.css); a line under it says so, only where it does.
 //
 // bookMarkScrolling is global: tables are marked here once the page is parsed, display
-// equations by math.js once MathJax has typeset them.
+// equations by math.js once MathJax has typeset them, figures by figures.js once their
+// images are laid out.
 window.bookMarkScrolling = function (selector, text, slack) {
   function mark() {
     for (const box of document.querySelectorAll(selector)) {

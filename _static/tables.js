@@ -13,6 +13,9 @@
   const RELATION = / ([=≥≤<>±]) (?=[-+−]?[0-9.])/g; // "k = 6", "≥ 0.95": no-break spaces
   const NUMBER = "[-+−]?[0-9]+(?:\\.[0-9]+)?";
   const INTERVAL = new RegExp(`(${NUMBER}) (\\[${NUMBER}, ${NUMBER}\\])`, "g");
+  // "+0.0315 [+0.0079, +0.0910]" (an estimate and its interval) or "1e-7" (which a
+  // browser may break after its hyphen)
+  const KEEP = new RegExp(`${INTERVAL.source}|[0-9.]+e-[0-9]+`, "g");
 
   function nowrap(text) {
     const span = document.createElement("span");
@@ -48,14 +51,18 @@
       if (/[A-Za-z]{2,}/.test(cell.textContent)) {
         for (const node of textNodes(cell)) {
           node.data = node.data.replace(RELATION, "\u00a0$1\u00a0").replace(OPERATOR, "\u00a0$1 ");
-          // "+0.0315 [+0.0079, +0.0910]": the estimate and the interval each on one
-          // line (a narrow column may put the interval under the estimate)
+          // the estimate and the interval each on one line (a narrow column may put
+          // the interval under the estimate); an exponent whole
           const text = node.data;
           const parts = [];
           let last = 0;
-          for (const match of text.matchAll(INTERVAL)) {
-            parts.push(document.createTextNode(text.slice(last, match.index)),
-                       nowrap(match[1]), document.createTextNode(" "), nowrap(match[2]));
+          for (const match of text.matchAll(KEEP)) {
+            parts.push(document.createTextNode(text.slice(last, match.index)));
+            if (match[2]) {
+              parts.push(nowrap(match[1]), document.createTextNode(" "), nowrap(match[2]));
+            } else {
+              parts.push(nowrap(match[0]));
+            }
             last = match.index + match[0].length;
           }
           if (!parts.length) continue;

@@ -7,8 +7,10 @@ errors, every equation rendered, every image decodes, every internal link
 resolves, the page's main heading is the chapter's title, figure text is at
 least 10 px and table frames are as wide as their tables; at a phone's width
 (390 px) figure text is at least 9 px, table captions are whole and in view,
-a table that scrolls sideways says so, numbers in tables are not broken
-across lines, and the navigation opens from its button. Numbered equations
+a table or figure that scrolls sideways says so, no cell of words is
+squeezed to a word or two a line, numbers in tables are not broken across
+lines, and the navigation opens from its button. Columns of numbers are right-aligned and a
+solution's link starts at its exercise's name. Numbered equations
 and their references, and the glossary as a definition list, are checked
 too. Screenshots of each page, at desktop and phone width, are saved under
 ``_build/screenshots/``. Needs Debian's ``chromium`` (``.ci/run`` installs
@@ -42,6 +44,8 @@ TEXT_ONLY_CHAPTERS = {
 }
 
 
+# A cell of words that wraps to three lines or more is at least this many ems wide (at 390 px).
+MIN_CELL_EM = 8
 # The smallest text a figure may show, in CSS px, as displayed: on a phone and on a desktop.
 MIN_FIGURE_TEXT_PX = {"phone": 9.0, "desktop": 10.0}
 # matplotlib draws SVG text as glyph paths, each text in a group `text_N` scaled by
@@ -160,6 +164,23 @@ def test_page(site, browser, name):
             + t.querySelector('tr').offsetWidth)""")
     assert not loose, f"{PAGES[name]}: table frames wider than their tables: {loose}"
 
+    # A column of numbers is right-aligned, also when its cells are text ("0.97 ± 0.01",
+    # "1287.4×"): book.tables gives it the numeric alignment. A column with words in any
+    # cell is a column of words.
+    left = page.evaluate("""() => Array.from(document.querySelectorAll('main table.book-table')).flatMap(t => {
+        const rows = Array.from(t.querySelectorAll('tbody tr'));
+        return Array.from(rows[0]?.cells || []).map((_, i) => rows.map(r => r.cells[i]))
+            .filter(column => column.some(td => td.classList.contains('text-left') && /[0-9]/.test(td.textContent))
+                && column.every(td => !/[A-Za-z]/.test(td.textContent)))
+            .map(column => t.id + ': ' + column.map(td => td.textContent.trim()).join(' | ').slice(0, 60));
+    })""")
+    assert not left, f"{PAGES[name]}: columns of numbers aligned left: {left}"
+
+    # "Solution to Exercise 3.1": the link (and its underline) starts at "Exercise" (_ext/solutiontitle.py).
+    titles = page.eval_on_selector_all(
+        "main .solution > .admonition-title a", "as => as.map(a => a.textContent)")
+    assert all(t == t.lstrip() for t in titles), f"{PAGES[name]}: solution links that start with a space: {titles}"
+
     no_index = page.locator("a[href$='genindex.html'], link[rel='index']").count()
     assert no_index == 0, f"{PAGES[name]}: links to a general index the book does not have"
 
@@ -227,6 +248,28 @@ def check_phone_layout(page, site: str, where: str) -> None:
         return problems;
     }""")
     assert not captions, f"{where}: at 390 px: {captions}"
+
+    # A figure wider than the column scrolls sideways too, with the same line after it (figures.js).
+    figures = page.evaluate("""() => Array.from(document.querySelectorAll('main figure'))
+        .filter(f => f.scrollWidth > f.clientWidth + 1)
+        .filter(f => { const n = f.nextElementSibling;
+                       return !(n && n.classList.contains('book-scroll-line') && n.offsetHeight > 0); })
+        .map(f => f.id)""")
+    assert not figures, f"{where}: figures that scroll at 390 px with no line saying so: {figures}"
+
+    # Columns of words keep a readable measure (custom.css): no cell of words wraps to a word or
+    # two per line, the tall and mostly empty rows of a table squeezed into a phone's column.
+    squeezed = page.evaluate("""(least) => Array.from(document.querySelectorAll('main table.book-table td'))
+        .filter(td => td.checkVisibility() && /[A-Za-z]{2,}/.test(td.textContent))
+        .filter(td => {
+            const style = getComputedStyle(td);
+            const range = document.createRange();  // the text's own box, not the row's
+            range.selectNodeContents(td);
+            const text = range.getBoundingClientRect();
+            return text.height > 2.5 * parseFloat(style.lineHeight) && text.width < least * parseFloat(style.fontSize);
+        })
+        .map(td => td.closest('table').id + ': ' + td.textContent.trim().slice(0, 50))""", MIN_CELL_EM)
+    assert not squeezed, f"{where}: table cells of a word or two per line at 390 px: {squeezed}"
 
     # A display equation wider than the column scrolls sideways, with a line under it saying so.
     equations = page.evaluate("""() => Array.from(document.querySelectorAll("main mjx-container[display='true']"))
