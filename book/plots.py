@@ -237,7 +237,7 @@ def plot_s_of_f(table: pd.DataFrame, method_labels: dict, fs=None):
     (thin), for f from ``fs[0]`` (default 0.5) on, on a logit axis that spreads the
     levels near 1. s only changes at the runs' accuracies, so it is evaluated there."""
     lowest = 0.5 if fs is None else float(np.min(fs))
-    fig, ax = figure(4.0)
+    fig, ax = figure(4.8)
 
     def draw(runs, **style):
         reached = runs.test_accuracy[runs.test_accuracy > lowest]
@@ -259,7 +259,14 @@ def plot_s_of_f(table: pd.DataFrame, method_labels: dict, fs=None):
         ylabel="s(f): parameters of the\nsmallest model reaching f",
         xlim=(lowest, 1 / (1 + (1 - highest) / highest * 0.7)),
     )
-    ax.legend(fontsize="small", loc="upper left")
+    # under the axes: inside, it would cover the thin per-seed lines
+    ax.legend(
+        fontsize="small",
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.2),
+        ncol=2,
+        frameon=False,
+    )
     return ax
 
 
@@ -294,5 +301,7 @@ def plot_frontier(table: pd.DataFrame, method_labels: dict):
         xlabel="parameters",
         ylabel="test accuracy (logit scale)",
     )
-    ax.legend(fontsize="small", loc="lower right")
+    # lower left: under the small CNN students, left of the heads, where no
+    # run of the full profile lies
+    ax.legend(fontsize="small", loc="lower left")
     return ax

@@ -208,9 +208,11 @@ def comparisons_table() -> pd.DataFrame:
 
 def _markdown(table: pd.DataFrame) -> str:
     """A results table for the README: the same numbers, formatted as the book's tables are."""
+    from book.tables import KINDS
+
     table = table.copy()
     table["parameters"] = table.parameters.map("{:,}".format)
-    table["compression"] = table.compression.map("{:.1f}×".format)
+    table["compression"] = table.compression.map(KINDS["rate"])
     return table.to_markdown(index=False)
 
 

@@ -8,6 +8,7 @@ the chapter, so the reader sees what runs without leaving the page.
 from __future__ import annotations
 
 import inspect
+import textwrap
 
 from IPython.display import Markdown
 
@@ -20,7 +21,8 @@ def listing(
     """The source of functions or classes, one after the other, as a code
     block (Markdown, so the book's pages highlight it like any other code).
     ``between``: show only the lines from the first that contains the first
-    string up to the line before the first that contains the second.
+    string up to the line before the first that contains the second,
+    dedented.
     ``folded``: the code is bookkeeping the chapter does not explain; it is
     closed under this line, and a click opens it."""
     source = "\n\n".join(inspect.getsource(o).rstrip() for o in objects)
@@ -32,7 +34,8 @@ def listing(
             for i, line in enumerate(lines)
             if between[1] in line and i > start
         )
-        source = "\n".join(lines[start:end]).rstrip()
+        # an excerpt from inside a function reads from the margin
+        source = textwrap.dedent("\n".join(lines[start:end])).rstrip()
     block = f"```python\n{source}\n```"
     if folded:
         block = (

@@ -44,9 +44,10 @@ KINDS = {
     "difference": signed,  # a difference of accuracies
     "count": "{:,.0f}".format,  # parameters, images, errors
     "signed count": lambda n: "0" if n == 0 else true_minus(f"{n:+,.0f}"),
-    "rate": "{:.1f}×".format,  # compression rate
+    "rate": "{:,.1f}×".format,  # compression rate
     "seconds": "{:,.0f}".format,
     "minutes": "{:.1f}".format,
+    "MiB": "{:,.1f}".format,
     "setting": "{:g}".format,  # T, alpha, k
     "percent": "{:.1%}".format,
     "logit": lambda x: true_minus(f"{x:.2f}"),
@@ -134,12 +135,22 @@ def show(
         numeric.append(
             pd.api.types.is_numeric_dtype(values)
             and not pd.api.types.is_bool_dtype(values)
+            or all(map(_reads_as_number, cells[str(column)]))
         )
     if name is None:
         slug = re.sub(r"[^a-z0-9]+", "-", caption.lower()).strip("-")
         digest = hashlib.sha256(table.to_csv().encode()).hexdigest()[:6]
         name = f"tbl-{slug[:40].rstrip('-')}-{digest}"
     return Table(cells, numeric, caption, name)
+
+
+def _reads_as_number(text: str) -> bool:
+    """A cell of numbers without words ("1287.4×", "0.97 ± 0.01"), or an empty
+    one: a column of them is right-aligned like a numeric one."""
+    return text in ("", MISSING) or (
+        re.search(r"[0-9]", text) is not None
+        and re.search(r"[A-Za-z]", text) is None
+    )
 
 
 def _missing(value) -> bool:
@@ -154,10 +165,27 @@ def plural(n: int, noun: str, nouns: str = "") -> str:
     return f"{n:,} " + (noun if n == 1 else nouns or noun + "s")
 
 
+_NUMBER = r"[0-9]+(?:\.[0-9]+)?"
+# "k = 5, 6 and 7": the setting, its values (a value after a comma only where
+# the list goes on: "k = 20, 3 runs above" is one value) and the last one
+# after "and" or "or"
+_SETTING = re.compile(
+    rf"\b([kwfT]|α) = ({_NUMBER}(?:, {_NUMBER}(?=(?:, | and | or ){_NUMBER}))*)"
+    rf"(?: (and|or) ({_NUMBER})\b)?"
+)
+
+
 def as_math(text: str) -> str:
-    """Settings in a sentence as math: "at k = 5, 6 and 7" -> "at $k = 5$, 6 and 7"."""
-    text = re.sub(r"\b([kwfT]) = ([0-9]+(?:\.[0-9]+)?)", r"$\1 = \2$", text)
-    return re.sub(r"α = ([0-9.]*[0-9])", r"$\\alpha = \1$", text)
+    """Settings in a sentence as math, every value of a list included:
+    "at k = 5, 6 and 7" -> "at $k = 5, 6$ and $7$"; "up to k = 20, 3 runs
+    above" -> "up to $k = 20$, 3 runs above"."""
+
+    def math(match):
+        symbol = r"\alpha" if match[1] == "α" else match[1]
+        last = f" {match[3]} ${match[4]}$" if match[4] else ""
+        return f"${symbol} = {match[2]}${last}"
+
+    return _SETTING.sub(math, text)
 
 
 # myst_nb's prefix for a value glued without being displayed

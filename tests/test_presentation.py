@@ -26,6 +26,13 @@ def test_tables_are_numbered_myst_tables_for_the_pages():
     assert r"| a\_b | 0.5 |" in markdown and r"| c\|d | – |" in markdown  # escaped, missing
 
 
+def test_columns_of_numbers_written_as_text_are_right_aligned():
+    table = pd.DataFrame({"student": ["MSE", "KD"], "f = 0.99": ["64,961", None],
+                          "mean": ["0.97 ± 0.01", "1287.4×"], "note": ["seed 0: 0.99", "–"]})
+    markdown = show(table, "Mixed")._repr_markdown_()
+    assert "|:---|---:|---:|:---|" in markdown  # words left; numbers (and –) right
+
+
 def test_tables_are_the_same_every_time():
     table = pd.DataFrame({"a": [1.0, 2.0]})
     one, two = show(table, caption="x"), show(table.copy(), caption="x")
@@ -38,7 +45,7 @@ def test_listing_shows_the_source_and_excerpts():
     assert block.startswith("```python\ndef mse_logits_loss(") and block.endswith("\n```")
     # chapter 5's excerpt of fit_group: its dropout masks, up to the training data
     step = listing(heads.fit_group, between=("def dropout_masks", "x = tf.constant")).data
-    assert step.startswith("```python\n    def dropout_masks(")
+    assert step.startswith("```python\ndef dropout_masks(")  # dedented
     assert "stateless_uniform" in step and "tf.constant" not in step
 
 
@@ -95,3 +102,12 @@ def test_differences_and_p_values_are_written_one_way():
         "1",
         "< 0.001",
     ]
+
+
+def test_settings_in_sentences_become_math_with_every_value_of_their_list():
+    from book.tables import as_math
+
+    assert as_math("at k = 1, 2, 4 and 8; at w = 4") == "at $k = 1, 2, 4$ and $8$; at $w = 4$"
+    assert as_math("s(0.95) at k = 5, 6 or 7") == "s(0.95) at $k = 5, 6$ or $7$"
+    assert as_math("up to k = 20, 3 runs above") == "up to $k = 20$, 3 runs above"  # not a list
+    assert as_math("KD at T = 4, α = 0") == r"KD at $T = 4$, $\alpha = 0$"
