@@ -9,7 +9,10 @@
   const PUNCTUATION = /^[,.;:!?)\]]+/;
 
   function glue() {
-    for (const math of document.querySelectorAll("mjx-container:not([display='true'])")) {
+    for (const container of document.querySelectorAll("mjx-container:not([display='true'])")) {
+      // Sphinx's <span class="math"> around the formula, where there is one
+      const math = container.parentElement.matches("span.math") && !container.nextSibling
+        ? container.parentElement : container;
       const next = math.nextSibling;
       if (!next || next.nodeType !== Node.TEXT_NODE) continue;
       const match = next.data.match(PUNCTUATION);

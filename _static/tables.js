@@ -84,9 +84,21 @@
     }
   }
 
+  // Cells of more than a few words (custom.css gives them a minimum width on a phone,
+  // so that they do not wrap a word per line); short ones ("training", "k") stay narrow.
+  const LONG = { TD: 12, TH: 12 }; // characters
+
+  function markLongText() {
+    for (const cell of document.querySelectorAll("table.book-table td, table.book-table th")) {
+      const text = cell.textContent.trim();
+      if (/[A-Za-z]{2,}/.test(text) && text.length > LONG[cell.tagName]) cell.classList.add("book-words");
+    }
+  }
+
   function start() {
     keepHeadersTogether();
     keepNumbersTogether();
+    markLongText();
   }
 
   if (document.readyState === "loading") {

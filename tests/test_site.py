@@ -123,6 +123,12 @@ def test_page(site, browser, name):
     raw = page.evaluate(r"""() => Array.from(document.querySelectorAll('main .math'))
         .filter(el => !el.querySelector('mjx-container')).map(el => el.textContent.slice(0, 60))""")
     assert not raw, f"{PAGES[name]}: equations left as raw TeX: {raw}"
+    # Punctuation right after inline math stays on its line (math.js): none is left outside.
+    loose_punctuation = page.evaluate(r"""() => Array.from(document.querySelectorAll('main span.math'))
+        .filter(m => !m.closest('.book-nowrap-math') && m.nextSibling && m.nextSibling.nodeType === 3
+                     && /^[,.;:!?)\]]/.test(m.nextSibling.data))
+        .map(m => m.textContent.slice(0, 30) + m.nextSibling.data.slice(0, 10))""")
+    assert not loose_punctuation, f"{PAGES[name]}: punctuation that may start a line: {loose_punctuation}"
 
     heading = page.locator("main h1").first.inner_text().strip().rstrip("#").strip()
     md = next(p for p in notebook_sources() if p.stem == name)
