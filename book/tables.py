@@ -46,7 +46,7 @@ KINDS = {
     "signed count": lambda n: "0" if n == 0 else true_minus(f"{n:+,.0f}"),
     "rate": "{:,.1f}×".format,  # compression rate
     "seconds": "{:,.0f}".format,
-    "minutes": "{:.1f}".format,
+    "minutes": "{:,.1f}".format,
     "MiB": "{:,.1f}".format,
     "setting": "{:g}".format,  # T, alpha, k
     "percent": "{:.1%}".format,
