@@ -37,10 +37,16 @@
   // "pruned + shared" never leaves the sign alone at a line's end or start.
   const OPERATOR = / ([−+]) /g;
 
+  // "width w": a symbol after its word never sits alone on a line
+  const LAST_SYMBOL = / ([A-Za-zα-ω])$/;
+  // "seed 1", "width 2, 1,287.4×": a short number stays with the word before it
+  const SHORT_NUMBER = / ([0-9]{1,3})(?=[,;)](?![0-9])|$)/g;
+
   function keepHeadersTogether() {
     for (const cell of document.querySelectorAll("table.book-table th")) {
       for (const node of textNodes(cell)) {
-        node.data = node.data.replace(RELATION, "\u00a0$1\u00a0").replace(OPERATOR, "\u00a0$1 ");
+        node.data = node.data.replace(RELATION, "\u00a0$1\u00a0").replace(OPERATOR, "\u00a0$1 ")
+          .replace(LAST_SYMBOL, "\u00a0$1");
       }
     }
   }
@@ -50,7 +56,8 @@
       if (cell.querySelector(".math, mjx-container")) continue;
       if (/[A-Za-z]{2,}/.test(cell.textContent)) {
         for (const node of textNodes(cell)) {
-          node.data = node.data.replace(RELATION, "\u00a0$1\u00a0").replace(OPERATOR, "\u00a0$1 ");
+          node.data = node.data.replace(RELATION, "\u00a0$1\u00a0").replace(OPERATOR, "\u00a0$1 ")
+            .replace(SHORT_NUMBER, "\u00a0$1");
           // the estimate and the interval each on one line (a narrow column may put
           // the interval under the estimate); an exponent whole
           const text = node.data;
