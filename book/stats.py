@@ -16,10 +16,11 @@ CONFIDENCE = 0.95
 
 
 def mean_sd(values, digits: int = 4) -> str:
-    """ "mean ± SD" over seeds, e.g. ``0.9770 ± 0.0012`` (SD with n - 1)."""
+    """ "mean ± SD" over seeds, e.g. ``0.9770 ± 0.0012`` (SD with n - 1),
+    with no-break spaces: a line never starts or ends at the ±."""
     values = np.asarray(values, dtype=float)
     sd = values.std(ddof=1) if len(values) > 1 else float("nan")
-    return f"{values.mean():.{digits}f} ± {sd:.{digits}f}"
+    return f"{values.mean():.{digits}f}\u00a0±\u00a0{sd:.{digits}f}"
 
 
 def t_interval(differences) -> tuple[float, float, float]:

@@ -41,6 +41,7 @@ def p_value(p: float) -> str:
 # How each kind of value is written, everywhere in the book.
 KINDS = {
     "accuracy": "{:.4f}".format,  # test or held-out accuracy, 4 decimals
+    "loss": "{:.4f}".format,  # a loss, 4 decimals
     "difference": signed,  # a difference of accuracies
     "count": "{:,.0f}".format,  # parameters, images, errors
     "signed count": lambda n: "0" if n == 0 else true_minus(f"{n:+,.0f}"),

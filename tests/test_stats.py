@@ -5,7 +5,7 @@ from book.stats import mean_sd, t_interval
 
 
 def test_mean_sd_is_the_sample_standard_deviation():
-    assert mean_sd([0.97, 0.98, 0.99]) == "0.9800 ± 0.0100"
+    assert mean_sd([0.97, 0.98, 0.99]) == "0.9800\u00a0±\u00a00.0100"  # no-break spaces
 
 
 def test_t_interval_by_hand():
