@@ -24,7 +24,7 @@ def listing(
     string up to the line before the first that contains the second,
     dedented.
     ``folded``: the code is bookkeeping the chapter does not explain; it is
-    closed under this line, and a click opens it."""
+    closed under "Show <folded>", and a click opens it."""
     source = "\n\n".join(inspect.getsource(o).rstrip() for o in objects)
     if between:
         lines = source.splitlines()
@@ -38,8 +38,13 @@ def listing(
         source = textwrap.dedent("\n".join(lines[start:end])).rstrip()
     block = f"```python\n{source}\n```"
     if folded:
+        # myst-nb's markup for a hidden cell input, so that it looks and
+        # works like the pages' "Show code cell source"
         block = (
-            f'<details class="book-folded">\n<summary>{folded}</summary>'
-            f"\n\n{block}\n\n</details>"
+            '<details class="admonition hide above-input">\n'
+            '<summary aria-label="Toggle hidden content">\n'
+            f'<p class="collapsed admonition-title">Show {folded}</p>\n'
+            f'<p class="expanded admonition-title">Hide {folded}</p>\n'
+            f"</summary>\n\n{block}\n\n</details>"
         )
     return Markdown(block)

@@ -117,6 +117,9 @@ def show(
     the label for ``{numref}``; by default it is derived from the caption."""
     if index:
         table = table.reset_index()
+    # a caption is a sentence, like a figure's: it ends with a full stop
+    if not caption.endswith((".", "?", "!")):
+        caption += "."
     kinds = kinds or {}
     cells = pd.DataFrame(index=range(len(table)))
     numeric = []

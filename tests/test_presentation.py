@@ -21,7 +21,7 @@ def test_tables_format_by_kind_and_hide_the_index():
 def test_tables_are_numbered_myst_tables_for_the_pages():
     table = pd.DataFrame({"method": ["a_b", "c|d"], "accuracy": [0.5, float("nan")]})
     markdown = show(table, "Methods", name="tbl-methods")._repr_markdown_()
-    assert markdown.startswith(":::{table} Methods\n:name: tbl-methods\n:class: book-table\n")
+    assert markdown.startswith(":::{table} Methods.\n:name: tbl-methods\n:class: book-table\n")  # a sentence
     assert "|:---|---:|" in markdown  # text left, numbers right
     assert r"| a\_b | 0.5 |" in markdown and r"| c\|d | – |" in markdown  # escaped, missing
 
@@ -37,7 +37,7 @@ def test_tables_are_the_same_every_time():
     table = pd.DataFrame({"a": [1.0, 2.0]})
     one, two = show(table, caption="x"), show(table.copy(), caption="x")
     assert one._repr_html_() == two._repr_html_() and one.name == two.name
-    assert repr(one) == repr(two) == "x\na\n1\n2"  # no address
+    assert repr(one) == repr(two) == "x.\na\n1\n2"  # no address
 
 
 def test_listing_shows_the_source_and_excerpts():
