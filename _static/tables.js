@@ -36,6 +36,9 @@
   // Headers and worded cells: "KD (T = 20)" never breaks inside, and "alone − fused" or
   // "pruned + shared" never leaves the sign alone at a line's end or start.
   const OPERATOR = / ([−+]) /g;
+  const joined = (text) => text.replace(RELATION, "\u00a0$1\u00a0").replace(OPERATOR, "\u00a0$1 ");
+  // a cell of words, not of numbers
+  const WORDS = /[A-Za-z]{2,}/;
 
   // "width w": a symbol after its word never sits alone on a line
   const LAST_SYMBOL = / ([A-Za-zα-ω])$/;
@@ -45,8 +48,7 @@
   function keepHeadersTogether() {
     for (const cell of document.querySelectorAll("table.book-table th")) {
       for (const node of textNodes(cell)) {
-        node.data = node.data.replace(RELATION, "\u00a0$1\u00a0").replace(OPERATOR, "\u00a0$1 ")
-          .replace(LAST_SYMBOL, "\u00a0$1");
+        node.data = joined(node.data).replace(LAST_SYMBOL, "\u00a0$1");
       }
     }
   }
@@ -54,10 +56,9 @@
   function keepNumbersTogether() {
     for (const cell of document.querySelectorAll("table.book-table td")) {
       if (cell.querySelector(".math, mjx-container")) continue;
-      if (/[A-Za-z]{2,}/.test(cell.textContent)) {
+      if (WORDS.test(cell.textContent)) {
         for (const node of textNodes(cell)) {
-          node.data = node.data.replace(RELATION, "\u00a0$1\u00a0").replace(OPERATOR, "\u00a0$1 ")
-            .replace(SHORT_NUMBER, "\u00a0$1");
+          node.data = joined(node.data).replace(SHORT_NUMBER, "\u00a0$1");
           // the estimate and the interval each on one line (a narrow column may put
           // the interval under the estimate); an exponent whole
           const text = node.data;
@@ -98,7 +99,7 @@
   function markLongText() {
     for (const cell of document.querySelectorAll("table.book-table td, table.book-table th")) {
       const text = cell.textContent.trim();
-      if (/[A-Za-z]{2,}/.test(text) && text.length > LONG[cell.tagName]) cell.classList.add("book-words");
+      if (WORDS.test(text) && text.length > LONG[cell.tagName]) cell.classList.add("book-words");
     }
   }
 

@@ -362,6 +362,20 @@ def verdict_words(verdict: str, names: dict) -> str:
     return verdict  # "equivalent (±0.002)"
 
 
+def event_words(verdict: str, names: dict) -> str:
+    """A verdict of ``paired_events`` in a table's words, the methods by their
+    display names (``names``): "more often with MSE", "not detectably
+    different", "unresolved" (the caption says why: too few discordant seeds)."""
+    for key, name in names.items():
+        if verdict == f"more often with {key}":
+            return f"more often with {name}"
+    if verdict.startswith("no difference"):
+        return "not detectably different"
+    if verdict.startswith("not resolved"):
+        return "unresolved"
+    return verdict
+
+
 def prediction_range(values) -> tuple[float, float, float]:
     """(lowest, highest, coverage): the range of ``values`` and (n - 1) / (n + 1),
     the least chance, before the runs are seen, that one more run

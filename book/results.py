@@ -20,6 +20,7 @@ from book.cache import (
     destination,
 )
 from book.profile import Profile
+from book.tables import KINDS
 
 PUBLISHED = ROOT / "results"
 
@@ -208,8 +209,6 @@ def comparisons_table() -> pd.DataFrame:
 
 def _markdown(table: pd.DataFrame) -> str:
     """A results table for the README: the same numbers, formatted as the book's tables are."""
-    from book.tables import KINDS
-
     table = table.copy()
     table["parameters"] = table.parameters.map("{:,}".format)
     table["compression"] = table.compression.map(KINDS["rate"])

@@ -151,3 +151,11 @@ def test_tarone_keeps_sizes_that_reach_the_level_of_the_family_it_settles_on():
     # two of three seeds (2/8): K = 12 holds all twelve, 0.05/12 >= 2/512
     min_p = [2 / 1024] * 10 + [2 / 512] * 2 + [0.25] * 2
     assert inference.tarone_family(min_p).tolist() == [True] * 12 + [False] * 2
+
+
+def test_event_words_name_the_methods_and_shorten_the_verdicts():
+    names = {"mse": "MSE", "hard": "hard labels"}
+    assert inference.event_words("more often with mse", names) == "more often with MSE"
+    assert inference.event_words("more often with hard", names) == "more often with hard labels"
+    assert inference.event_words("no difference detected", names) == "not detectably different"
+    assert inference.event_words("not resolved (too few discordant seeds)", names) == "unresolved"

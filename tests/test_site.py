@@ -255,14 +255,6 @@ def check_phone_layout(page, site: str, where: str) -> None:
     }""")
     assert not captions, f"{where}: at 390 px: {captions}"
 
-    # A figure wider than the column scrolls sideways too, with the same line after it (figures.js).
-    figures = page.evaluate("""() => Array.from(document.querySelectorAll('main figure'))
-        .filter(f => f.scrollWidth > f.clientWidth + 1)
-        .filter(f => { const n = f.nextElementSibling;
-                       return !(n && n.classList.contains('book-scroll-line') && n.offsetHeight > 0); })
-        .map(f => f.id)""")
-    assert not figures, f"{where}: figures that scroll at 390 px with no line saying so: {figures}"
-
     # Columns of words keep a readable measure (custom.css): no cell of words wraps to a word or
     # two per line, the tall and mostly empty rows of a table squeezed into a phone's column.
     squeezed = page.evaluate("""(least) => Array.from(document.querySelectorAll('main table.book-table td'))
@@ -277,13 +269,15 @@ def check_phone_layout(page, site: str, where: str) -> None:
         .map(td => td.closest('table').id + ': ' + td.textContent.trim().slice(0, 50))""", MIN_CELL_EM)
     assert not squeezed, f"{where}: table cells of a word or two per line at 390 px: {squeezed}"
 
-    # A display equation wider than the column scrolls sideways, with a line under it saying so.
-    equations = page.evaluate("""() => Array.from(document.querySelectorAll("main mjx-container[display='true']"))
-        .filter(m => m.scrollWidth > m.clientWidth + 2)
-        .filter(m => { const n = m.nextElementSibling;
-                       return !(n && n.classList.contains('book-scroll-line') && n.offsetHeight > 0); })
-        .map(m => m.textContent.slice(0, 40))""")
-    assert not equations, f"{where}: equations that scroll at 390 px with no line saying so: {equations}"
+    # A figure or display equation wider than the column scrolls sideways too, with the same line
+    # after it (scrolling.js); past a slack of a border or padding (px).
+    for selector, slack in (("main figure", 1), ("main mjx-container[display='true']", 2)):
+        unmarked = page.evaluate("""([selector, slack]) => Array.from(document.querySelectorAll(selector))
+            .filter(box => box.scrollWidth > box.clientWidth + slack)
+            .filter(box => { const n = box.nextElementSibling;
+                             return !(n && n.classList.contains('book-scroll-line') && n.offsetHeight > 0); })
+            .map(box => box.id || box.textContent.slice(0, 40))""", [selector, slack])
+        assert not unmarked, f"{where}: {selector} that scroll at 390 px with no line saying so: {unmarked}"
 
     # No number, estimate or interval broken across lines: right-aligned cells, and cells of
     # numbers such as "0.9767 ± 0.0003", which tables.js keeps together in nowrap spans.
